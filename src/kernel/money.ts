@@ -1,0 +1,60 @@
+import { Decimal } from 'decimal.js';
+import { invalid } from './errors.js';
+
+/**
+ * Amounts are integers in an asset's smallest unit (bigint); on the wire and in files they are
+ * decimal strings. These two functions are the only way between the two.
+ */
+
+const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Parse a decimal string ("1234.50", "-7", "0.000000001") into minor units at `scale`.
+ * Refuses more decimals than the scale allows (no silent rounding) and anything but plain digits.
+ * @throws DomainError AMOUNT_INVALID / AMOUNT_TOO_PRECISE
+ */
+export function toMinor(text: string, scale: number, what = 'amount'): bigint {
+  if (typeof text !== 'string') {
+    throw invalid('AMOUNT_INVALID', `${what} must be a decimal string such as "1234.50", got ${typeof text}`);
+  }
+  const m = DECIMAL_RE.exec(text.trim());
+  if (!m) throw invalid('AMOUNT_INVALID', `${what} "${text}" is not a decimal number`);
+  const [, sign, int, fracRaw = ''] = m;
+  const frac = fracRaw.replace(/0+$/, '');
+  if (frac.length > scale) {
+    throw invalid(
+      'AMOUNT_TOO_PRECISE',
+      `${what} "${text}" has ${frac.length} decimals; the asset allows ${scale}`,
+    );
+  }
+  const minor = BigInt(int! + frac.padEnd(scale, '0'));
+  return sign === '-' ? -minor : minor;
+}
+
+/** Format minor units at `scale` as a decimal string with exactly `scale` decimals. */
+export function fromMinor(minor: bigint, scale: number): string {
+  const neg = minor < 0n;
+  const digits = (neg ? -minor : minor).toString().padStart(scale + 1, '0');
+  const int = scale === 0 ? digits : digits.slice(0, -scale);
+  const frac = scale === 0 ? '' : '.' + digits.slice(-scale);
+  return (neg ? '-' : '') + int + frac;
+}
+
+export type RoundingMode = 'half_even' | 'half_up' | 'down' | 'up' | 'floor' | 'ceil';
+const MODES: Record<RoundingMode, Decimal.Rounding> = {
+  half_even: Decimal.ROUND_HALF_EVEN,
+  half_up: Decimal.ROUND_HALF_UP,
+  down: Decimal.ROUND_DOWN,
+  up: Decimal.ROUND_UP,
+  floor: Decimal.ROUND_FLOOR,
+  ceil: Decimal.ROUND_CEIL,
+};
+
+/** Prices, rates and percentages: arbitrary-precision decimals. */
+export const Dec = Decimal.clone({ precision: 60, rounding: Decimal.ROUND_HALF_EVEN });
+export type Dec = Decimal;
+
+/** Round a decimal quantity of an asset to its minor units with an explicit rounding mode. */
+export function roundToMinor(value: Decimal, scale: number, mode: RoundingMode): bigint {
+  return BigInt(value.mul(new Dec(10).pow(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
+}

@@ -1,0 +1,456 @@
+import cc from 'currency-codes';
+import { withTx, type Client, type Pool } from '../db/index.js';
+import {
+  DomainError, fromMinor, newId, notFound, parseDate, toMinor, type Clock, type ErrorDetail,
+} from '../kernel/index.js';
+import { appendAudit, lockBooks, type AuditEvent } from './audit.js';
+import { EntriesRejected, LedgerCodes as C } from './errors.js';
+import { canonical, sha256 } from './hash.js';
+import { rowHash } from './row-hash.js';
+import { closedThrough } from './periods.js';
+
+/** One leg of an entry, as it comes in: the amount is a decimal string ("-1234.50"). */
+export interface PostingInput {
+  account: string;
+  asset: string;
+  amount: string;
+}
+
+/** A journal entry as it comes in from a file, the API or another module. */
+export interface EntryInput {
+  /** Idempotency key: the same key with the same body is a no-op; with another body, an error. */
+  key: string;
+  /** Effective (business) date, YYYY-MM-DD. */
+  date: string;
+  memo?: string;
+  postings: PostingInput[];
+}
+
+/** A stored journal entry. */
+export interface Entry {
+  id: string;
+  key: string;
+  date: string;
+  memo: string;
+  recordedAt: string;
+  createdBy: string;
+  /** The id of the entry this one reverses. */
+  reverses: string | null;
+  postings: { account: string; asset: string; amount: string }[];
+}
+
+export type PostOutcome =
+  | { key: string; status: 'posted' | 'duplicate'; id: string }
+  | { key: string; status: 'rejected'; error: DomainError };
+
+export interface PostContext {
+  actor: string;
+  clock: Clock;
+}
+
+/**
+ * - `all`: one bad entry refuses the whole batch (nothing written) — files and API batches.
+ * - `each`: entries stand alone; bad ones are rejected, the rest written — the group-commit queue.
+ */
+export type PostMode = 'all' | 'each';
+
+interface Prepared {
+  index: number;
+  input: EntryInput;
+  memo: string;
+  legs: { accountId: number; noNegative: boolean; asset: string; minor: bigint }[];
+  bodyHash: string;
+  reverses: bigint | null;
+  reversesId: string | null;
+}
+
+const MAX_KEY = 200;
+const MAX_MEMO = 2000;
+
+function describe(e: EntryInput | undefined, index: number): string {
+  const key = e && typeof e === 'object' && typeof e.key === 'string' ? `"${e.key}"` : '(no key)';
+  return `entry #${index + 1} ${key}`;
+}
+
+/** Structural checks that need no database. */
+function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
+  const rec = describe(e, index);
+  const fail = (field: string, message: string, rule: string = C.ENTRY_INVALID): ErrorDetail => ({
+    record: rec, field, rule, message: `${rec}: ${message}`,
+  });
+  if (!e || typeof e !== 'object') return fail('entry', 'must be an object');
+  if (typeof e.key !== 'string' || e.key.trim() === '' || e.key.length > MAX_KEY) {
+    return fail('key', `key must be a non-empty string of at most ${MAX_KEY} characters`);
+  }
+  try {
+    parseDate(e.date, 'date');
+  } catch (err) {
+    return fail('date', (err as Error).message);
+  }
+  if (e.memo !== undefined && (typeof e.memo !== 'string' || e.memo.length > MAX_MEMO)) {
+    return fail('memo', `memo must be a string of at most ${MAX_MEMO} characters`);
+  }
+  if (!Array.isArray(e.postings) || e.postings.length < 2) {
+    return fail('postings', 'an entry needs two or more postings');
+  }
+  for (const [i, p] of e.postings.entries()) {
+    if (!p || typeof p !== 'object') return fail(`postings[${i}]`, 'must be an object');
+    if (typeof p.account !== 'string' || !p.account) return fail(`postings[${i}].account`, 'account is required');
+    if (typeof p.asset !== 'string' || !p.asset) return fail(`postings[${i}].asset`, 'asset is required');
+    if (typeof p.amount !== 'string') {
+      return fail(`postings[${i}].amount`, 'amount must be a decimal string such as "1234.50" (numbers lose precision)');
+    }
+  }
+  return undefined;
+}
+
+const bodyHashOf = (date: string, memo: string, legs: { account: string; asset: string; minor: bigint }[], reverses: string | null) =>
+  sha256(canonical({ date, memo, reverses, postings: legs.map((l) => [l.account, l.asset, l.minor.toString()]) }));
+
+/** Register ISO 4217 currencies on first use, with their minor units. */
+async function ensureCurrencies(c: Client, codes: string[], ctx: PostContext, audit: AuditEvent[]) {
+  const at = ctx.clock.now();
+  for (const code of codes) {
+    const iso = cc.code(code);
+    if (!iso) continue;
+    const row = { code, scale: iso.digits, kind: 'currency', name: iso.currency, created_at: at.toISOString(), created_by: ctx.actor };
+    const res = await c.query(
+      `INSERT INTO assets (code, scale, kind, name, created_at, created_by) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
+      [row.code, row.scale, row.kind, row.name, row.created_at, row.created_by],
+    );
+    if (res.rowCount) {
+      audit.push({ actor: ctx.actor, action: 'asset.add', entity: 'assets', entityId: code, data: { code, scale: iso.digits, kind: 'currency' }, rowHash: rowHash.assets(row), at });
+    }
+  }
+}
+
+/**
+ * Post journal entries. Idempotent by key: an entry whose key is already booked with the same
+ * body is reported `duplicate` and writes nothing; with another body it is refused
+ * (IDEMPOTENCY_KEY_REUSED). Balances, no-negative rules, closed periods and the audit chain are
+ * all kept in the same transaction.
+ * @throws EntriesRejected in mode `all` when any entry is refused (nothing is written)
+ */
+export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostContext, mode: PostMode = 'all', internal: { reverses?: Map<number, string>; actors?: string[] } = {}): Promise<PostOutcome[]> {
+  const outcomes: (PostOutcome | undefined)[] = new Array(inputs.length);
+  const reject = (i: number, d: ErrorDetail, kind: 'invalid' | 'conflict' = 'invalid') => {
+    outcomes[i] = { key: inputs[i]?.key ?? '', status: 'rejected', error: new EntriesRejected([d], kind) };
+  };
+  inputs.forEach((e, i) => {
+    const d = checkShape(e, i);
+    if (d) reject(i, d);
+  });
+  const failAll = () => {
+    const bad = outcomes.filter((o): o is Extract<PostOutcome, { status: 'rejected' }> => o?.status === 'rejected');
+    if (mode === 'all' && bad.length) {
+      const conflictOnly = bad.every((b) => b.error.kind === 'conflict');
+      throw new EntriesRejected(bad.flatMap((b) => b.error.details), conflictOnly ? 'conflict' : 'invalid');
+    }
+  };
+  failAll();
+
+  return withTx(pool, async (c) => {
+    await lockBooks(c);
+    const audit: AuditEvent[] = [];
+    const live = () => inputs.map((_, i) => i).filter((i) => outcomes[i] === undefined);
+
+    // Reference data the batch names.
+    const accountNames = new Set<string>();
+    const assetCodes = new Set<string>();
+    for (const i of live()) for (const p of inputs[i]!.postings) { accountNames.add(p.account); assetCodes.add(p.asset); }
+    const accRows = await c.query<{ id: number; name: string; no_negative: boolean }>(
+      'SELECT id, name, no_negative FROM accounts WHERE name = ANY($1)', [[...accountNames]]);
+    const accounts = new Map(accRows.rows.map((r) => [r.name, r]));
+    let assetRows = await c.query<{ code: string; scale: number }>('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
+    const missingAssets = [...assetCodes].filter((a) => !assetRows.rows.some((r) => r.code === a));
+    if (missingAssets.length) {
+      await ensureCurrencies(c, missingAssets, ctx, audit);
+      assetRows = await c.query('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
+    }
+    const assets = new Map(assetRows.rows.map((r) => [r.code, r.scale]));
+    const through = await closedThrough(c);
+
+    // Resolve, convert and check each entry.
+    const prepared: Prepared[] = [];
+    for (const i of live()) {
+      const e = inputs[i]!;
+      const rec = describe(e, i);
+      const memo = e.memo ?? '';
+      const legs: Prepared['legs'] = [];
+      const sums = new Map<string, bigint>();
+      let err: ErrorDetail | undefined;
+      for (const [j, p] of e.postings.entries()) {
+        const acc = accounts.get(p.account);
+        if (!acc) { err = { record: rec, field: `postings[${j}].account`, rule: C.ACCOUNT_UNKNOWN, message: `${rec}: account "${p.account}" does not exist (open it first)` }; break; }
+        const scale = assets.get(p.asset);
+        if (scale === undefined) { err = { record: rec, field: `postings[${j}].asset`, rule: C.ASSET_UNKNOWN, message: `${rec}: asset "${p.asset}" is not registered and is not an ISO 4217 currency` }; break; }
+        let minor: bigint;
+        try {
+          minor = toMinor(p.amount, scale, `postings[${j}].amount`);
+        } catch (x) {
+          const de = x as DomainError;
+          err = { record: rec, field: `postings[${j}].amount`, rule: de.code === 'AMOUNT_TOO_PRECISE' ? C.AMOUNT_TOO_PRECISE : C.ENTRY_INVALID, message: `${rec}: ${de.message}${de.code === 'AMOUNT_TOO_PRECISE' ? ` (${p.asset} has scale ${scale})` : ''}` };
+          break;
+        }
+        if (minor === 0n) { err = { record: rec, field: `postings[${j}].amount`, rule: C.ENTRY_INVALID, message: `${rec}: postings[${j}].amount is zero` }; break; }
+        legs.push({ accountId: acc.id, noNegative: acc.no_negative, asset: p.asset, minor });
+        sums.set(p.asset, (sums.get(p.asset) ?? 0n) + minor);
+      }
+      if (!err) {
+        const off = [...sums].find(([, s]) => s !== 0n);
+        if (off) err = { record: rec, field: 'postings', rule: C.ENTRY_UNBALANCED, message: `${rec}: postings in ${off[0]} sum to ${fromMinor(off[1], assets.get(off[0])!)}, not zero` };
+      }
+      if (!err && through && e.date <= through) {
+        err = { record: rec, field: 'date', rule: C.PERIOD_CLOSED, message: `${rec}: date ${e.date} is in a closed period (closed through ${through})` };
+      }
+      if (err) { reject(i, err); continue; }
+      const reversesId = internal.reverses?.get(i) ?? null;
+      prepared.push({
+        index: i, input: e, memo, legs, reverses: null, reversesId,
+        bodyHash: bodyHashOf(e.date, memo, e.postings.map((p, j) => ({ account: p.account, asset: p.asset, minor: legs[j]!.minor })), reversesId),
+      });
+    }
+
+    // Idempotency: keys already booked, and keys repeated inside the batch.
+    const existing = await c.query<{ idempotency_key: string; body_hash: string; id: string }>(
+      'SELECT idempotency_key, body_hash, id FROM journal_entries WHERE idempotency_key = ANY($1)', [prepared.map((p) => p.input.key)]);
+    const known = new Map(existing.rows.map((r) => [r.idempotency_key, { hash: r.body_hash, id: r.id }]));
+    const fresh: Prepared[] = [];
+    const inBatch = new Map<string, Prepared>();
+    for (const p of prepared) {
+      const k = known.get(p.input.key);
+      const rec = describe(p.input, p.index);
+      if (k) {
+        if (k.hash === p.bodyHash) outcomes[p.index] = { key: p.input.key, status: 'duplicate', id: k.id };
+        else reject(p.index, { record: rec, field: 'key', rule: C.IDEMPOTENCY_KEY_REUSED, message: `${rec}: key was already used (entry ${k.id}) with a different body` }, 'conflict');
+        continue;
+      }
+      const twin = inBatch.get(p.input.key);
+      if (twin) {
+        if (twin.bodyHash === p.bodyHash) { outcomes[p.index] = { key: p.input.key, status: 'duplicate', id: '' }; (p as Prepared & { twin?: Prepared }).twin = twin; }
+        else reject(p.index, { record: rec, field: 'key', rule: C.IDEMPOTENCY_KEY_REUSED, message: `${rec}: key is used twice in this batch with different bodies` }, 'conflict');
+        continue;
+      }
+      inBatch.set(p.input.key, p);
+      fresh.push(p);
+    }
+
+    // Reversals: resolve the reversed entry's seq.
+    const revIds = fresh.filter((p) => p.reversesId).map((p) => p.reversesId!);
+    if (revIds.length) {
+      const r = await c.query<{ id: string; seq: bigint }>('SELECT id, seq FROM journal_entries WHERE id = ANY($1)', [revIds]);
+      const m = new Map(r.rows.map((x) => [x.id, x.seq]));
+      for (const p of fresh) if (p.reversesId) p.reverses = m.get(p.reversesId) ?? null;
+    }
+
+    // No-negative rules: lock the balances concerned and apply entries in order.
+    const guarded = [...new Set(fresh.flatMap((p) => p.legs.filter((l) => l.noNegative).map((l) => `${l.accountId}|${l.asset}`)))].sort();
+    let accepted = fresh;
+    if (guarded.length) {
+      const ids = guarded.map((g) => Number(g.split('|')[0]));
+      const codes = guarded.map((g) => g.split('|')[1]!);
+      const cur = await c.query<{ account_id: number; asset: string; balance: string }>(
+        `SELECT b.account_id, b.asset, b.balance FROM balances b JOIN unnest($1::int[], $2::text[]) AS g(a, s)
+           ON b.account_id = g.a AND b.asset = g.s ORDER BY b.account_id, b.asset FOR UPDATE OF b`, [ids, codes]);
+      const bal = new Map(cur.rows.map((r) => [`${r.account_id}|${r.asset}`, BigInt(r.balance)]));
+      accepted = [];
+      for (const p of fresh) {
+        const after = new Map<string, bigint>();
+        for (const l of p.legs) {
+          if (!l.noNegative) continue;
+          const k = `${l.accountId}|${l.asset}`;
+          after.set(k, (after.get(k) ?? bal.get(k) ?? 0n) + l.minor);
+        }
+        const broken = [...after].find(([, v]) => v < 0n);
+        if (broken) {
+          const leg = p.legs.find((l) => `${l.accountId}|${l.asset}` === broken[0])!;
+          const name = p.input.postings[p.legs.indexOf(leg)]!.account;
+          const rec = describe(p.input, p.index);
+          reject(p.index, { record: rec, field: 'postings', rule: C.NEGATIVE_BALANCE, message: `${rec}: account "${name}" may not go negative; ${leg.asset} balance would be ${fromMinor(broken[1], assets.get(leg.asset)!)}` });
+          continue;
+        }
+        for (const [k, v] of after) bal.set(k, v);
+        accepted.push(p);
+      }
+    }
+    failAll();
+
+    if (accepted.length) {
+      const ids = await writeEntries(c, accepted, ctx, audit, internal.actors);
+      accepted.forEach((p, j) => { outcomes[p.index] = { key: p.input.key, status: 'posted', id: ids[j]! }; });
+    } else {
+      await appendAudit(c, audit);
+    }
+    for (const p of prepared) {
+      const twin = (p as Prepared & { twin?: Prepared }).twin;
+      if (twin) outcomes[p.index] = { key: p.input.key, status: 'duplicate', id: (outcomes[twin.index] as { id: string }).id };
+    }
+    return outcomes as PostOutcome[];
+  }).then((res) => res, (e) => {
+    if (e instanceof DomainError) throw e;
+    throw translateDbError(e);
+  });
+}
+
+/** A database refusal that code should have caught first: still a clear message, never a 500 with SQL. */
+function translateDbError(e: unknown): unknown {
+  const pgErr = e as { code?: string; message?: string; constraint?: string };
+  if (pgErr.code === '23514' && pgErr.constraint === 'balance_not_negative') {
+    return new EntriesRejected([{ rule: C.NEGATIVE_BALANCE, message: 'an account that may not go negative would go negative' }]);
+  }
+  if (pgErr.code === '23514' || pgErr.code === 'P0001') {
+    return new EntriesRejected([{ rule: C.ENTRY_INVALID, message: pgErr.message ?? 'refused by the database' }]);
+  }
+  return e;
+}
+
+async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audit: AuditEvent[], actors?: string[]): Promise<string[]> {
+  const n = batch.length;
+  const last = (await c.query<{ last: bigint }>(`SELECT setval('journal_entry_seq', nextval('journal_entry_seq') + $1 - 1) AS last`, [n])).rows[0]!.last;
+  let seq = last - BigInt(n) + 1n;
+  const at = ctx.clock.now();
+  const atIso = at.toISOString();
+  const E = { by: [] as string[], seq: [] as string[], id: [] as string[], key: [] as string[], hash: [] as string[], date: [] as string[], memo: [] as string[], rev: [] as (string | null)[] };
+  const P = { seq: [] as string[], line: [] as number[], acc: [] as number[], asset: [] as string[], amt: [] as string[], date: [] as string[] };
+  const delta = new Map<string, { a: number; s: string; v: bigint; nn: boolean }>();
+  for (const p of batch) {
+    const id = newId('je');
+    const s = seq.toString();
+    const actor = actors?.[p.index] ?? ctx.actor;
+    E.by.push(actor);
+    E.seq.push(s); E.id.push(id); E.key.push(p.input.key); E.hash.push(p.bodyHash); E.date.push(p.input.date); E.memo.push(p.memo);
+    E.rev.push(p.reverses === null ? null : p.reverses.toString());
+    const postings: [number, number, string, string, string][] = [];
+    p.legs.forEach((l, line) => {
+      const amt = l.minor.toString();
+      P.seq.push(s); P.line.push(line); P.acc.push(l.accountId); P.asset.push(l.asset); P.amt.push(amt); P.date.push(p.input.date);
+      postings.push([line, l.accountId, l.asset, amt, p.input.date]);
+      const k = `${l.accountId}|${l.asset}`;
+      const d = delta.get(k);
+      if (d) d.v += l.minor; else delta.set(k, { a: l.accountId, s: l.asset, v: l.minor, nn: l.noNegative });
+    });
+    audit.push({
+      actor, action: p.reversesId ? 'entry.reverse' : 'entry.post', entity: 'journal_entries', entityId: id,
+      data: p.reversesId ? { key: p.input.key, date: p.input.date, reverses: p.reversesId } : { key: p.input.key, date: p.input.date },
+      rowHash: rowHash.journal_entries({ seq: s, id, key: p.input.key, body_hash: p.bodyHash, date: p.input.date, memo: p.memo, recorded_at: atIso, created_by: actor, reverses: p.reverses === null ? null : p.reverses.toString(), postings }),
+      at,
+    });
+    seq += 1n;
+  }
+  await c.query(
+    `INSERT INTO journal_entries (seq, id, idempotency_key, body_hash, effective_date, memo, recorded_at, created_by, reverses)
+     SELECT s, i, k, h, d, m, $7, b, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $8::text[], $9::bigint[]) AS t(s, i, k, h, d, m, b, r)`,
+    [E.seq, E.id, E.key, E.hash, E.date, E.memo, atIso, E.by, E.rev],
+  );
+  await c.query(
+    `INSERT INTO postings (entry_seq, line, account_id, asset, amount, effective_date)
+     SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::int[], $4::text[], $5::numeric[], $6::date[])`,
+    [P.seq, P.line, P.acc, P.asset, P.amt, P.date],
+  );
+  const deltas = [...delta.values()].filter((d) => d.v !== 0n).sort((x, y) => x.a - y.a || (x.s < y.s ? -1 : 1));
+  if (deltas.length) {
+    await c.query(
+      `INSERT INTO balances (account_id, asset, balance, no_negative)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::numeric[], $4::bool[])
+       ON CONFLICT (account_id, asset) DO UPDATE SET balance = balances.balance + excluded.balance`,
+      [deltas.map((d) => d.a), deltas.map((d) => d.s), deltas.map((d) => d.v.toString()), deltas.map((d) => d.nn)],
+    );
+  }
+  await appendAudit(c, audit);
+  return E.id;
+}
+
+interface EntryRow {
+  seq: bigint; id: string; idempotency_key: string; effective_date: string; memo: string; recorded_at: string;
+  created_by: string; reverses_id: string | null;
+}
+
+async function hydrate(db: Pool | Client, rows: EntryRow[]): Promise<Entry[]> {
+  if (!rows.length) return [];
+  const ps = await db.query<{ entry_seq: bigint; account: string; asset: string; amount: string; scale: number }>(
+    `SELECT p.entry_seq, a.name AS account, p.asset, p.amount, s.scale
+       FROM postings p JOIN accounts a ON a.id = p.account_id JOIN assets s ON s.code = p.asset
+      WHERE p.entry_seq = ANY($1) ORDER BY p.entry_seq, p.line`, [rows.map((r) => r.seq.toString())]);
+  const by = new Map<string, Entry['postings']>();
+  for (const p of ps.rows) {
+    const k = p.entry_seq.toString();
+    const list = by.get(k) ?? [];
+    list.push({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) });
+    by.set(k, list);
+  }
+  return rows.map((r) => ({
+    id: r.id, key: r.idempotency_key, date: r.effective_date, memo: r.memo, recordedAt: r.recorded_at,
+    createdBy: r.created_by, reverses: r.reverses_id, postings: by.get(r.seq.toString()) ?? [],
+  }));
+}
+
+const ENTRY_COLS = `e.seq, e.id, e.idempotency_key, e.effective_date, e.memo, e.recorded_at, e.created_by, r.id AS reverses_id`;
+
+/** @throws DomainError ENTRY_NOT_FOUND */
+export async function getEntry(pool: Pool, id: string): Promise<Entry> {
+  const { rows } = await pool.query<EntryRow>(`SELECT ${ENTRY_COLS} FROM journal_entries e LEFT JOIN journal_entries r ON r.seq = e.reverses WHERE e.id = $1`, [id]);
+  if (!rows.length) throw notFound('ENTRY_NOT_FOUND', `journal entry ${id} does not exist`);
+  return (await hydrate(pool, rows))[0]!;
+}
+
+/** Entries by key (for callers that posted by key). */
+export async function getEntriesByKey(pool: Pool, keys: string[]): Promise<Entry[]> {
+  const { rows } = await pool.query<EntryRow>(`SELECT ${ENTRY_COLS} FROM journal_entries e LEFT JOIN journal_entries r ON r.seq = e.reverses WHERE e.idempotency_key = ANY($1) ORDER BY e.seq`, [keys]);
+  return hydrate(pool, rows);
+}
+
+export interface EntryQuery {
+  from?: string;
+  to?: string;
+  /** Account name or prefix (`assets:bank` matches `assets:bank:usd`). */
+  account?: string;
+  asset?: string;
+  limit?: number;
+  /** Page backwards: entries older than this entry id. */
+  before?: string;
+}
+
+/** Entries newest first, filtered; `next` pages further back. */
+export async function listEntries(pool: Pool, q: EntryQuery): Promise<{ items: Entry[]; next: string | null }> {
+  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
+  if (q.from) where.push(`e.effective_date >= ${p(parseDate(q.from, 'from'))}`);
+  if (q.to) where.push(`e.effective_date <= ${p(parseDate(q.to, 'to'))}`);
+  if (q.before) where.push(`e.seq < (SELECT seq FROM journal_entries WHERE id = ${p(q.before)})`);
+  if (q.account || q.asset) {
+    const conds = ['x.entry_seq = e.seq'];
+    if (q.account) conds.push(`x.account_id IN (SELECT id FROM accounts WHERE name = ${p(q.account)} OR name LIKE ${p(likePrefix(q.account))})`);
+    if (q.asset) conds.push(`x.asset = ${p(q.asset)}`);
+    where.push(`EXISTS (SELECT 1 FROM postings x WHERE ${conds.join(' AND ')})`);
+  }
+  const sql = `SELECT ${ENTRY_COLS} FROM journal_entries e LEFT JOIN journal_entries r ON r.seq = e.reverses
+    ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.seq DESC LIMIT ${limit + 1}`;
+  const { rows } = await pool.query<EntryRow>(sql, params);
+  const page = rows.slice(0, limit);
+  return { items: await hydrate(pool, page), next: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+/** `a:b` matches its sub-accounts `a:b:...`; LIKE wildcards in names are escaped. */
+export const likePrefix = (name: string) => name.replace(/[\\%_]/g, (m) => '\\' + m) + ':%';
+
+/**
+ * Reverse an entry: a new entry with every posting negated, dated `date` (default: today by the
+ * clock). Idempotent: reversing twice returns the same reversal.
+ * @throws DomainError ENTRY_NOT_FOUND, ENTRY_IS_REVERSAL, PERIOD_CLOSED
+ */
+export async function reverseEntry(pool: Pool, id: string, ctx: PostContext, opts: { date?: string; memo?: string } = {}): Promise<Entry> {
+  const original = await getEntry(pool, id);
+  if (original.reverses) throw new DomainError('ENTRY_IS_REVERSAL', 'conflict', `entry ${id} is itself a reversal; post a new entry instead`);
+  const date = opts.date ? parseDate(opts.date, 'date') : ctx.clock.now().toISOString().slice(0, 10);
+  const key = `reversal:${id}`;
+  const already = await getEntriesByKey(pool, [key]);
+  if (already.length) return already[0]!;
+  const input: EntryInput = {
+    key, date, memo: opts.memo ?? `Reversal of ${id}${original.memo ? `: ${original.memo}` : ''}`,
+    postings: original.postings.map((p) => ({ account: p.account, asset: p.asset, amount: p.amount.startsWith('-') ? p.amount.slice(1) : '-' + p.amount })),
+  };
+  await postEntries(pool, [input], ctx, 'all', { reverses: new Map([[0, id]]) });
+  return (await getEntriesByKey(pool, [key]))[0]!;
+}

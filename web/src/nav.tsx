@@ -1,0 +1,43 @@
+/**
+ * The application's modules, in navigation order. A new module adds one entry here: its nav
+ * link, its page, and any deeper routes (detail pages) it owns. Pages load on first visit, so the
+ * sign-in page does not download the data grid.
+ */
+import { lazy, type ReactNode } from 'react';
+
+export interface NavItem {
+  /** Text of the link in the left navbar. */
+  label: string;
+  /** Absolute path of the module's main page; the link is active for this path and below it. */
+  path: string;
+  element: ReactNode;
+  /** Further routes of the module that have no navbar link of their own (e.g. detail pages). */
+  routes?: { path: string; element: ReactNode }[];
+}
+
+const TrialBalancePage = lazy(() => import('./pages/TrialBalance'));
+const JournalPage = lazy(() => import('./pages/Journal'));
+const EntryPage = lazy(() => import('./pages/Entry'));
+const AccountsPage = lazy(() => import('./pages/Accounts'));
+const AccountPage = lazy(() => import('./pages/Account'));
+const AuditPage = lazy(() => import('./pages/Audit'));
+
+export const NAV: NavItem[] = [
+  { label: 'Trial balance', path: '/trial-balance', element: <TrialBalancePage /> },
+  {
+    label: 'Journal',
+    path: '/journal',
+    element: <JournalPage />,
+    routes: [{ path: '/journal/:id', element: <EntryPage /> }],
+  },
+  {
+    label: 'Chart of accounts',
+    path: '/accounts',
+    element: <AccountsPage />,
+    routes: [{ path: '/accounts/:name', element: <AccountPage /> }],
+  },
+  { label: 'Audit', path: '/audit', element: <AuditPage /> },
+];
+
+/** Where "/" and a fresh sign-in land. */
+export const HOME_PATH = '/trial-balance';
