@@ -5,3 +5,4 @@ export * from './ids.js';
 export * from './dates.js';
 export * from './clock.js';
 export * from './config.js';
+export * from './roles.js';

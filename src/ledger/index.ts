@@ -6,7 +6,7 @@
 export { addAsset, listAssets, isoCurrency, type Asset } from './assets.js';
 export { openAccount, listAccounts, getAccount, ACCOUNT_TYPES, type Account, type AccountType, type OpenAccountInput } from './accounts.js';
 export {
-  postEntries, getEntry, getEntriesByKey, listEntries, reverseEntry, likePrefix,
+  postEntries, postEntriesIn, getEntry, getEntriesByKey, listEntries, reverseEntry, likePrefix,
   type EntryInput, type PostingInput, type Entry, type PostOutcome, type PostContext, type PostMode, type EntryQuery,
 } from './journal.js';
 export { balances, rolledUpBalances, trialBalance, accountActivity, balanceMismatches, type BalanceRow, type BalanceQuery, type TrialBalance, type Activity } from './balances.js';
@@ -17,3 +17,4 @@ export { verifyAudit, type VerifyResult, type Broken } from './verify.js';
 export { exportHledger } from './hledger.js';
 export { EntriesRejected, LedgerCodes } from './errors.js';
 export { PostingQueue } from './posting-queue.js';
+export { ledgerRoutes } from './http.js';

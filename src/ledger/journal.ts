@@ -131,7 +131,18 @@ async function ensureCurrencies(c: Client, codes: string[], ctx: PostContext, au
  * all kept in the same transaction.
  * @throws EntriesRejected in mode `all` when any entry is refused (nothing is written)
  */
-export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostContext, mode: PostMode = 'all', internal: { reverses?: Map<number, string>; actors?: string[] } = {}): Promise<PostOutcome[]> {
+export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostContext, mode: PostMode = 'all', internal: Internal = {}): Promise<PostOutcome[]> {
+  return withTx(pool, (c) => postEntriesIn(c, inputs, ctx, mode, internal));
+}
+
+interface Internal { reverses?: Map<number, string>; actors?: string[] }
+
+/**
+ * postEntries inside a transaction the caller holds (so that a large file can be posted in
+ * chunks, with progress, and still be all-or-nothing: the caller rolls back on error).
+ * @throws EntriesRejected in mode `all` when any entry is refused
+ */
+export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostContext, mode: PostMode = 'all', internal: Internal = {}): Promise<PostOutcome[]> {
   const outcomes: (PostOutcome | undefined)[] = new Array(inputs.length);
   const reject = (i: number, d: ErrorDetail, kind: 'invalid' | 'conflict' = 'invalid') => {
     outcomes[i] = { key: inputs[i]?.key ?? '', status: 'rejected', error: new EntriesRejected([d], kind) };
@@ -149,7 +160,7 @@ export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostCon
   };
   failAll();
 
-  return withTx(pool, async (c) => {
+  try {
     await lockBooks(c);
     const audit: AuditEvent[] = [];
     const live = () => inputs.map((_, i) => i).filter((i) => outcomes[i] === undefined);
@@ -286,10 +297,10 @@ export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostCon
       if (twin) outcomes[p.index] = { key: p.input.key, status: 'duplicate', id: (outcomes[twin.index] as { id: string }).id };
     }
     return outcomes as PostOutcome[];
-  }).then((res) => res, (e) => {
+  } catch (e) {
     if (e instanceof DomainError) throw e;
     throw translateDbError(e);
-  });
+  }
 }
 
 /** A database refusal that code should have caught first: still a clear message, never a 500 with SQL. */

@@ -1,3 +1,4 @@
 /** Users, roles, sessions and API tokens. */
-export * from './roles.js';
+export * from '../kernel/roles.js';
 export * from './users.js';
+export { userRoutes, SESSION_COOKIE } from './http.js';
