@@ -23,10 +23,11 @@ export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url))
  * The composition root of the HTTP side: one Fastify server with the API under /api, its
  * OpenAPI 3.1 description at /docs, and the web UI (dist/web) everywhere else.
  */
-export async function buildServer(opts: { db: Db; config: Config; clock: Clock; logger?: boolean }): Promise<FastifyInstance> {
+export async function buildServer(opts: { db: Db; config: Config; clock: Clock; logger?: boolean; logStream?: NodeJS.WritableStream }): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger === false ? false : {
       level: opts.config.logLevel,
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
       // Secrets never reach the log.
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'body.password'],
     },

@@ -9,7 +9,6 @@ import {
   reverseEntry, rolledUpBalances, trialBalance, verifyAudit, accountActivity, type AccountType, type EntryInput,
 } from '../ledger/index.js';
 import { addUser, createToken, getUser, listUsers, setRole } from '../users/index.js';
-import { buildServer } from '../api/index.js';
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
 
 /**
@@ -83,6 +82,8 @@ program.command('serve')
     const cfg = config({ ...(o.port ? { port: Number(o.port) } : {}), ...(o.host ? { host: o.host } : {}) });
     const db = await createDb({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl, log: (m) => console.log(m) });
     const seeded = o.demo ? await seedDemo(db.pool, clock) : false;
+    // Loaded only here: the other commands start faster without the HTTP stack.
+    const { buildServer } = await import('../api/index.js');
     const app = await buildServer({ db, config: cfg, clock });
     let stopping = false;
     const stop = async () => {

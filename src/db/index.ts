@@ -1,5 +1,6 @@
 /** Storage: PostgreSQL, embedded (default) or a server (DATABASE_URL). */
-import { Kysely, PostgresDialect } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Kysely } from 'kysely';
 import { pg, type Pool, type Client } from './pg.js';
 import { startEmbedded } from './embedded.js';
 import { migrate } from './migrate.js';
@@ -70,13 +71,20 @@ export async function createDb(opts: DbOptions): Promise<Db> {
     await stopEngine();
     throw e;
   }
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  let kysely: Kysely<Schema> | undefined;
   return {
     pool,
-    kysely,
+    // Typed queries; built on first use so that short CLI commands do not pay for loading it.
+    get kysely() {
+      if (!kysely) {
+        const k = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+        kysely = new k.Kysely<Schema>({ dialect: new k.PostgresDialect({ pool }) });
+      }
+      return kysely;
+    },
     where: redact(url),
     async close() {
-      await kysely.destroy().catch(() => {});
+      await pool.end().catch(() => {});
       await stopEngine();
     },
   };

@@ -7,8 +7,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { testDb } from '../../test/db.js';
 import { fixedClock, fromMinor, toMinor } from '../kernel/index.js';
+import { DomainError } from '../kernel/index.js';
 import {
-  addAsset, openAccount, postEntries, balances, balanceMismatches, verifyAudit, type EntryInput, type PostMode,
+  addAsset, openAccount, postEntries, balances, balanceMismatches, verifyAudit, getEntry, type EntryInput, type PostMode,
 } from './index.js';
 
 const ctx = { actor: 'prop', clock: fixedClock('2026-06-01T12:00:00.000Z') };
@@ -147,5 +148,52 @@ describe('ledger invariants under random entries', () => {
 
     const v = await verifyAudit(pool);
     expect(v.problems).toEqual([]);
+  });
+});
+
+describe('free text in entries', () => {
+  // KNOWN BUG (see report): keys and memos are not checked for text PostgreSQL can store. A memo
+  // with an unpaired UTF-16 surrogate ("\ud800") is accepted, stored as U+FFFD, and from then on
+  // verifyAudit reports that entry as tampered (src/ledger/journal.ts hashes the memo as given;
+  // src/ledger/verify.ts hashes it as stored). A NUL ("\u0000") in a memo, or a surrogate in a key,
+  // makes postEntries throw a raw pg DatabaseError (22021 / 22P02) instead of an EntriesRejected.
+  it('either refuses a key or memo cleanly, or stores it exactly and still verifies', async () => {
+    await openAccount(pool, { name: 'txt:a', type: 'asset' }, ctx);
+    await openAccount(pool, { name: 'txt:b', type: 'asset' }, ctx);
+    let n = 0;
+    // Any code point, with the awkward ones (NUL, lone surrogates, separators, combining marks)
+    // drawn often enough that every run meets them.
+    const unit = fc.oneof(
+      fc.constantFrom('\u0000', '\ud800', '\udfff', '\ufffd', '\u2028', '\r\n', ';', '"', '\\', 'e\u0301', '\u{1f600}'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
+    await fc.assert(fc.asyncProperty(fc.string({ unit, maxLength: 12 }), fc.string({ unit, maxLength: 40 }), async (keyText, memo) => {
+      const key = `t${++n}:${keyText}`;
+      const entry: EntryInput = { key, date: '2026-01-15', memo, postings: [{ account: 'txt:a', asset: 'USD', amount: '1.00' }, { account: 'txt:b', asset: 'USD', amount: '-1.00' }] };
+      let out;
+      try {
+        out = await postEntries(pool, [entry], ctx);
+      } catch (e) {
+        expect(e, String(e)).toBeInstanceOf(DomainError);
+        return;
+      }
+      const stored = await getEntry(pool, (out[0] as { id: string }).id);
+      expect(stored.memo).toBe(memo);
+      expect(stored.key).toBe(key);
+      const v = await verifyAudit(pool);
+      expect(v.problems).toEqual([]);
+    }), { numRuns: 60 });
+  });
+
+  // The same bug as above, pinned to its second form so that it shows even while the NUL case
+  // (which fast-check shrinks to first) is still failing.
+  it('keeps a memo with an unpaired surrogate verifiable, or refuses it', async () => {
+    const memo = 'broken \ud800 text';
+    const out = await postEntries(pool, [{ key: 'surrogate-memo', date: '2026-01-16', memo, postings: [{ account: 'txt:a', asset: 'USD', amount: '2.00' }, { account: 'txt:b', asset: 'USD', amount: '-2.00' }] }], ctx)
+      .catch((err: unknown) => err);
+    if (out instanceof DomainError) return; // refused cleanly: fine
+    const id = (out as { id: string }[])[0]!.id;
+    expect((await getEntry(pool, id)).memo).toBe(memo);
+    expect((await verifyAudit(pool)).problems.filter((p) => p.id === id)).toEqual([]);
   });
 });

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { REPO, ensureWebBuilt, startBackoffice, type RunningServer } from './serve.js';
+
+/**
+ * The product as a person meets it: `backoffice serve` started from the command line on a fresh
+ * data folder (so it seeds the demo firm), and a real headless Chromium signing in and reading the
+ * books. Needs the Debian package chromium; without it the file is skipped, unless
+ * REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium && process.env.REQUIRE_BROWSER === '1') {
+  throw new Error(`REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+const SHOTS = path.join(REPO, '.tmp');
+
+interface TrialBalance {
+  asOf: string | null;
+  rows: { account: string; type: string; asset: string; debit: string; credit: string }[];
+  totals: { asset: string; debit: string; credit: string }[];
+}
+
+describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startBackoffice();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    fs.mkdirSync(SHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('was started by the CLI with the demo firm', () => {
+    expect(server.output()).toMatch(/Demo firm created\. Sign in as "admin"/);
+    expect(server.url).toMatch(/^http:\/\/localhost:\d+$/);
+  });
+
+  it('refuses a wrong password on the sign-in page, then signs in', async () => {
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Sign-in failed.*wrong user name or password/);
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    await page.getByLabel('Password', { exact: true }).fill('backoffice-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/trial-balance/);
+    expect(await page.getByTestId('user-name').textContent()).toBe('admin');
+    expect(await page.getByTestId('user-role').textContent()).toBe('admin');
+
+    // The session cookie is out of reach of page scripts.
+    const cookie = (await context.cookies()).find((c) => c.name === 'bo_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('bo_session');
+  });
+
+  it('shows the trial balance of the demo firm, balanced per asset, as the API reports it', async () => {
+    const table = page.getByTestId('trial-balance');
+    await table.waitFor();
+    await page.getByTestId('trial-balance-total-USD').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-trial-balance.png'), fullPage: true });
+
+    const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      testid: tr.getAttribute('data-testid'),
+      cells: [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()),
+    })));
+    const rows = cells.filter((r) => !r.testid).map(({ cells: [account, type, asset, debit, credit] }) => ({ account, type, asset, debit, credit }));
+    const totals = cells.filter((r) => r.testid?.startsWith('trial-balance-total-')).map(({ testid, cells: [label, asset, debit, credit] }) => ({ testid, label, asset, debit, credit }));
+
+    expect(rows.map((r) => r.account)).toEqual(expect.arrayContaining([
+      'assets:bank:operating:usd', 'assets:bank:reserve:usd', 'assets:bank:operating:eur', 'equity:capital', 'expenses:salaries', 'liabilities:customers:C1001:cash',
+    ]));
+    expect(rows).toContainEqual({ account: 'assets:bank:operating:usd', type: 'asset', asset: 'USD', debit: '4895799.25', credit: '' });
+    expect(rows).toContainEqual({ account: 'assets:depository:dtc', type: 'asset', asset: 'AAPL', debit: '100', credit: '' });
+
+    // Debits equal credits in every asset, on the screen.
+    expect(totals.map((t) => t.asset).sort()).toEqual(['AAPL', 'EUR', 'USD']);
+    for (const t of totals) {
+      expect(t.testid).toBe(`trial-balance-total-${t.asset}`);
+      expect(t.label).toBe(`Total ${t.asset}`);
+      expect(t.debit, t.asset).toBe(t.credit);
+    }
+    expect(totals.find((t) => t.asset === 'USD')).toMatchObject({ debit: '5131050.00', credit: '5131050.00' });
+
+    // The same numbers as the API gives for the date on screen, with the browser's own session.
+    const asOf = await page.getByLabel('As of').inputValue();
+    expect(asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const res = await context.request.get(`${server.url}/api/ledger/trial-balance?asOf=${asOf}`);
+    expect(res.status()).toBe(200);
+    const api = (await res.json()) as TrialBalance;
+    const key = (r: { account: string; asset: string }) => `${r.account}\u0000${r.asset}`;
+    const byKey = (a: { account: string; asset: string }, b: { account: string; asset: string }) => (key(a) < key(b) ? -1 : 1);
+    expect([...rows].sort(byKey)).toEqual([...api.rows].sort(byKey));
+    expect(totals.map(({ asset, debit, credit }) => ({ asset, debit, credit })).sort((a, b) => (a.asset < b.asset ? -1 : 1))).toEqual(api.totals);
+  });
+
+  it('shows the demo entries in the journal grid', async () => {
+    await page.getByRole('link', { name: 'Journal' }).click();
+    await page.waitForURL(/\/journal$/);
+    const payroll = page.getByRole('gridcell', { name: 'Payroll', exact: true });
+    await payroll.waitFor();
+    await page.getByText('8 entries loaded').waitFor();
+    for (const memo of ['Capital contribution', 'Customer C1001 deposit', 'Clearing fees for the month']) {
+      await page.getByRole('gridcell', { name: memo, exact: true }).waitFor();
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'browser-journal.png'), fullPage: true });
+
+    const api = (await (await context.request.get(`${server.url}/api/ledger/entries`)).json()) as { items: { id: string; memo: string; key: string }[] };
+    expect(api.items).toHaveLength(8);
+    const payrollEntry = api.items.find((e) => e.memo === 'Payroll')!;
+    expect(payrollEntry.key).toBe('demo:payroll');
+    // The entry's id shows in its row, as a link to the entry.
+    const link = page.getByRole('link', { name: payrollEntry.id });
+    await link.click();
+    await page.waitForURL(new RegExp(`/journal/${payrollEntry.id}$`));
+    await page.getByText('expenses:salaries').first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-entry.png'), fullPage: true });
+  });
+
+  it('signs out, and the pages then ask for a sign-in again', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${server.url}/trial-balance`);
+    await page.waitForURL(/\/login$/);
+    expect((await context.request.get(`${server.url}/api/auth/me`)).status()).toBe(401);
+  });
+
+  it('ran without script errors or Content-Security-Policy violations', () => {
+    expect(pageErrors).toEqual([]);
+    // A 401 from /api/auth/me after sign-out is logged by Chromium as a failed resource; nothing else.
+    expect(consoleErrors.filter((m) => !/status of 401/.test(m))).toEqual([]);
+  });
+});
