@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO, ensureWebBuilt, startBackoffice, type RunningServer } from './serve.js';
+import { REPO, ensureWebBuilt, startBackoffice, type RunningServer } from './browser-server.js';
 
 /**
  * The product as a person meets it: `backoffice serve` started from the command line on a fresh
