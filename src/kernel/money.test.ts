@@ -78,7 +78,7 @@ describe('toMinor / fromMinor', () => {
     }
   });
 
-  // KNOWN BUG (see report): toMinor trims its input (src/kernel/money.ts, `DECIMAL_RE.exec(text.trim())`),
+  // Regression (fixed): toMinor trims its input (src/kernel/money.ts, `DECIMAL_RE.exec(text.trim())`),
   // so " 1", "1\n" and "\t1" are taken as 1 although its own comment says it refuses anything but
   // plain digits. Amounts arrive from files and the API; whitespace around one is a malformed value.
   it('refuses surrounding whitespace', () => {
@@ -141,7 +141,7 @@ describe('roundToMinor', () => {
     }), { numRuns: 1000 });
   });
 
-  // KNOWN BUG (see report): roundToMinor multiplies with the caller's Decimal constructor
+  // Regression (fixed): roundToMinor multiplies with the caller's Decimal constructor
   // (src/kernel/money.ts, `value.mul(...)`). Its type accepts any decimal.js Decimal, and a plain one
   // rounds products to 20 significant digits, so this returns 12345678901234567890000000n:
   // money silently lost. Converting to Dec first (`new Dec(value).mul(...)`) would fix it.

@@ -17,7 +17,7 @@ export function toMinor(text: string, scale: number, what = 'amount'): bigint {
   if (typeof text !== 'string') {
     throw invalid('AMOUNT_INVALID', `${what} must be a decimal string such as "1234.50", got ${typeof text}`);
   }
-  const m = DECIMAL_RE.exec(text.trim());
+  const m = DECIMAL_RE.exec(text);
   if (!m) throw invalid('AMOUNT_INVALID', `${what} "${text}" is not a decimal number`);
   const [, sign, int, fracRaw = ''] = m;
   const frac = fracRaw.replace(/0+$/, '');
@@ -56,5 +56,5 @@ export type Dec = Decimal;
 
 /** Round a decimal quantity of an asset to its minor units with an explicit rounding mode. */
 export function roundToMinor(value: Decimal, scale: number, mode: RoundingMode): bigint {
-  return BigInt(value.mul(new Dec(10).pow(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
+  return BigInt(new Dec(value).mul(new Dec(10).pow(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
 }

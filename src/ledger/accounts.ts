@@ -1,4 +1,4 @@
-import { withTx, type Pool } from '../db/index.js';
+import { withTx, type Client, type Pool } from '../db/index.js';
 import { DomainError, invalid, notFound, type Clock } from '../kernel/index.js';
 import { appendAudit, lockBooks } from './audit.js';
 import { rowHash } from './row-hash.js';
@@ -23,6 +23,15 @@ export interface OpenAccountInput {
 
 const NAME_RE = /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/;
 
+function checkAccountInput(input: OpenAccountInput): void {
+  if (typeof input.name !== 'string' || !NAME_RE.test(input.name) || input.name.length > 200) {
+    throw invalid('ACCOUNT_INVALID', `account name "${input.name}" must be segments of letters, digits, '_', '.', '-' joined by ':' (e.g. assets:bank:usd)`, [{ record: String(input.name), field: 'name', rule: 'ACCOUNT_NAME', message: 'invalid account name' }]);
+  }
+  if (!ACCOUNT_TYPES.includes(input.type)) {
+    throw invalid('ACCOUNT_INVALID', `account ${input.name}: type "${input.type}" must be one of ${ACCOUNT_TYPES.join(', ')}`, [{ record: input.name, field: 'type', rule: 'ACCOUNT_TYPE', message: 'invalid type' }]);
+  }
+}
+
 /**
  * Open an account in the chart of accounts. Names are hierarchical (`assets:bank:usd`); parents
  * need not exist (balances roll up by prefix). Opening the same account again with the same
@@ -30,15 +39,16 @@ const NAME_RE = /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/;
  * @throws DomainError ACCOUNT_INVALID, ACCOUNT_EXISTS
  */
 export async function openAccount(pool: Pool, input: OpenAccountInput, ctx: { actor: string; clock: Clock }): Promise<{ account: Account; created: boolean }> {
-  if (typeof input.name !== 'string' || !NAME_RE.test(input.name) || input.name.length > 200) {
-    throw invalid('ACCOUNT_INVALID', `account name "${input.name}" must be segments of letters, digits, '_', '.', '-' joined by ':' (e.g. assets:bank:usd)`, [{ record: String(input.name), field: 'name', rule: 'ACCOUNT_NAME', message: 'invalid account name' }]);
-  }
-  if (!ACCOUNT_TYPES.includes(input.type)) {
-    throw invalid('ACCOUNT_INVALID', `account ${input.name}: type "${input.type}" must be one of ${ACCOUNT_TYPES.join(', ')}`, [{ record: input.name, field: 'type', rule: 'ACCOUNT_TYPE', message: 'invalid type' }]);
-  }
+  checkAccountInput(input);
+  return withTx(pool, (c) => openAccountIn(c, input, ctx));
+}
+
+/** openAccount inside the caller's transaction (the name and type already checked). */
+export async function openAccountIn(c: Client, input: OpenAccountInput, ctx: { actor: string; clock: Clock }): Promise<{ account: Account; created: boolean }> {
+  checkAccountInput(input);
   const owner = input.owner ?? null;
   const noNegative = input.noNegative ?? false;
-  return withTx(pool, async (c) => {
+  {
     await lockBooks(c);
     const cur = await c.query('SELECT name, type, owner, no_negative, created_at FROM accounts WHERE name = $1', [input.name]);
     const r = cur.rows[0];
@@ -59,7 +69,7 @@ export async function openAccount(pool: Pool, input: OpenAccountInput, ctx: { ac
       rowHash: rowHash.accounts({ id, name: input.name, type: input.type, owner, no_negative: noNegative, created_at: at.toISOString(), created_by: ctx.actor }), at,
     }]);
     return { account: { name: input.name, type: input.type, owner, noNegative, createdAt: at.toISOString() }, created: true };
-  });
+  }
 }
 
 const toAccount = (r: { name: string; type: AccountType; owner: string | null; no_negative: boolean; created_at: string }): Account => ({

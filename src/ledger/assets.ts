@@ -1,5 +1,5 @@
 import cc from 'currency-codes';
-import { withTx, type Pool } from '../db/index.js';
+import { withTx, type Client, type Pool } from '../db/index.js';
 import { DomainError, invalid, type Clock } from '../kernel/index.js';
 import { appendAudit, lockBooks } from './audit.js';
 import { rowHash } from './row-hash.js';
@@ -40,7 +40,13 @@ export async function addAsset(pool: Pool, input: { code: string; scale?: number
     throw invalid('ASSET_INVALID', `asset ${code}: scale must be a whole number from 0 to 9`);
   }
   const asset: Asset = { code, scale, kind: iso ? 'currency' : 'security', name: input.name ?? iso?.name ?? '' };
-  return withTx(pool, async (c) => {
+  return withTx(pool, (c) => addAssetIn(c, asset, ctx));
+}
+
+/** addAsset inside the caller's transaction, the asset already validated. */
+export async function addAssetIn(c: Client, asset: Asset, ctx: { actor: string; clock: Clock }): Promise<{ asset: Asset; created: boolean }> {
+  const { code, scale } = asset;
+  {
     await lockBooks(c);
     const cur = await c.query<Asset>('SELECT code, scale, kind, name FROM assets WHERE code = $1', [code]);
     if (cur.rows[0]) {
@@ -53,7 +59,7 @@ export async function addAsset(pool: Pool, input: { code: string; scale?: number
       [row.code, row.scale, row.kind, row.name, row.created_at, row.created_by]);
     await appendAudit(c, [{ actor: ctx.actor, action: 'asset.add', entity: 'assets', entityId: code, data: { code, scale, kind: asset.kind, name: asset.name }, rowHash: rowHash.assets(row), at }]);
     return { asset, created: true };
-  });
+  }
 }
 
 export async function listAssets(pool: Pool): Promise<Asset[]> {

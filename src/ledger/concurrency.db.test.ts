@@ -58,7 +58,7 @@ beforeAll(async () => {
   attempts.push({ entry: seed, actor: 'seed', outcome: (await postEntries(db.pool, [seed], ctx))[0]! });
 });
 
-/** One random operation of writer `w`: mostly withdrawals from the no-negative account. */
+/** One random entry: mostly withdrawals from the no-negative account `pool`. */
 function randomEntry(rnd: () => number, key: string): EntryInput {
   const r = rnd();
   const cents = BigInt(1 + Math.floor(rnd() * 3000));
@@ -112,7 +112,7 @@ async function queued(q: number): Promise<void> {
 }
 
 describe('concurrent writers', () => {
-  // KNOWN BUG (see report): src/ledger/journal.ts writeEntries upserts balances with
+  // Regression (fixed): src/ledger/journal.ts writeEntries upserts balances with
   // INSERT ... ON CONFLICT DO UPDATE; PostgreSQL checks the CHECK constraint balance_not_negative
   // on the proposed row (the negative delta) before taking the conflict path, so every entry that
   // lowers a no-negative balance is refused, however large the balance.
@@ -130,11 +130,12 @@ describe('concurrent writers', () => {
   });
 
   it('lose no update, never overdraw, and book each key once', async () => {
-    await Promise.all([
+    // allSettled: a writer that fails must not leave the others running past the test.
+    const settled = await Promise.allSettled([
       ...Array.from({ length: WRITERS }, (_, w) => writer(w)),
       ...Array.from({ length: QUEUES }, (_, q) => queued(q)),
     ]);
-
+    expect(settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []))).toEqual([]);
     expect(queueErrors).toEqual([]);
     // Outcomes: every refusal is the no-negative rule, except the deliberately bad entries.
     const posted = attempts.filter((a) => a.outcome.status === 'posted');

@@ -129,10 +129,10 @@ const ours = async (asOf?: string) =>
   (await balances(pool, asOf ? { asOf } : {})).map((b) => ({ ...b, balance: canonicalAmount(b.balance) }));
 
 describe('hledger export', () => {
-  // KNOWN BUG (see report): src/ledger/hledger.ts declares scale-0 commodities as
+  // Regression (fixed): src/ledger/hledger.ts declares scale-0 commodities as
   // `commodity "JPY" 0`, which hledger (1.25, Debian's) refuses: "Please include a decimal point or
   // decimal comma in commodity directives". `commodity "JPY" 0.` would do. Every test here fails
-  // until then, because hledger cannot read the file at all.
+  // now, as hledger could not read the file at all before the fix.
   it.skipIf(skip)('hledger reads the whole journal and its balances equal ours', async () => {
     const { got, entries } = await hledgerBalances();
     expect(entries).toBe(11);

@@ -17,7 +17,8 @@ export async function exportHledger(pool: Pool, out: (chunk: string) => void | P
   const scales = new Map((await pool.query<{ code: string; scale: number }>('SELECT code, scale FROM assets')).rows.map((r) => [r.code, r.scale]));
   await out(`; Backoffice ledger export${from ? ` from ${from}` : ''}${to ? ` to ${to}` : ''}\n; amounts in each asset's own scale\n\n`);
   for (const [code, scale] of [...scales].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await out(`commodity ${amt(code, scale ? '0.' + '0'.repeat(scale) : '0')}\n`);
+    // hledger wants a decimal point in a commodity directive, even at scale 0 ("0.").
+    await out(`commodity ${amt(code, '0.' + '0'.repeat(scale))}\n`);
   }
   await out('\n');
   if (from) {

@@ -3,8 +3,8 @@
  * immutable journal entries, balances (current and as of any date), period closes, the
  * hash-chained audit trail, and the hledger export. Other modules import only this file.
  */
-export { addAsset, listAssets, isoCurrency, type Asset } from './assets.js';
-export { openAccount, listAccounts, getAccount, ACCOUNT_TYPES, type Account, type AccountType, type OpenAccountInput } from './accounts.js';
+export { addAsset, addAssetIn, listAssets, isoCurrency, type Asset } from './assets.js';
+export { openAccount, openAccountIn, listAccounts, getAccount, ACCOUNT_TYPES, type Account, type AccountType, type OpenAccountInput } from './accounts.js';
 export {
   postEntries, postEntriesIn, getEntry, getEntriesByKey, listEntries, reverseEntry, likePrefix,
   type EntryInput, type PostingInput, type Entry, type PostOutcome, type PostContext, type PostMode, type EntryQuery,

@@ -90,6 +90,10 @@ function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
   if (e.memo !== undefined && (typeof e.memo !== 'string' || e.memo.length > MAX_MEMO)) {
     return fail('memo', `memo must be a string of at most ${MAX_MEMO} characters`);
   }
+  // What PostgreSQL cannot store exactly would break the entry's hash: refuse it here.
+  for (const [field, text] of [['key', e.key], ['memo', e.memo ?? '']] as const) {
+    if (!text.isWellFormed() || text.includes('\u0000')) return fail(field, `${field} contains a NUL or an unpaired surrogate, which cannot be stored`);
+  }
   if (!Array.isArray(e.postings) || e.postings.length < 2) {
     return fail('postings', 'an entry needs two or more postings');
   }
@@ -360,11 +364,20 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
   );
   const deltas = [...delta.values()].filter((d) => d.v !== 0n).sort((x, y) => x.a - y.a || (x.s < y.s ? -1 : 1));
   if (deltas.length) {
+    // Two steps, not INSERT .. ON CONFLICT DO UPDATE: PostgreSQL checks the no-negative CHECK on
+    // the proposed insert row (the delta alone) before it takes the update path.
+    const a = deltas.map((d) => d.a), s = deltas.map((d) => d.s);
     await c.query(
       `INSERT INTO balances (account_id, asset, balance, no_negative)
-       SELECT * FROM unnest($1::int[], $2::text[], $3::numeric[], $4::bool[])
-       ON CONFLICT (account_id, asset) DO UPDATE SET balance = balances.balance + excluded.balance`,
-      [deltas.map((d) => d.a), deltas.map((d) => d.s), deltas.map((d) => d.v.toString()), deltas.map((d) => d.nn)],
+       SELECT a, s, 0, nn FROM unnest($1::int[], $2::text[], $3::bool[]) AS t(a, s, nn)
+       ON CONFLICT (account_id, asset) DO NOTHING`,
+      [a, s, deltas.map((d) => d.nn)],
+    );
+    await c.query(
+      `UPDATE balances b SET balance = b.balance + t.v
+         FROM unnest($1::int[], $2::text[], $3::numeric[]) AS t(a, s, v)
+        WHERE b.account_id = t.a AND b.asset = t.s`,
+      [a, s, deltas.map((d) => d.v.toString())],
     );
   }
   await appendAudit(c, audit);

@@ -6,8 +6,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { testDb } from '../../test/db.js';
-import { fixedClock, fromMinor, toMinor } from '../kernel/index.js';
-import { DomainError } from '../kernel/index.js';
+import { DomainError, fixedClock, fromMinor, toMinor } from '../kernel/index.js';
 import {
   addAsset, openAccount, postEntries, balances, balanceMismatches, verifyAudit, getEntry, type EntryInput, type PostMode,
 } from './index.js';
@@ -152,7 +151,7 @@ describe('ledger invariants under random entries', () => {
 });
 
 describe('free text in entries', () => {
-  // KNOWN BUG (see report): keys and memos are not checked for text PostgreSQL can store. A memo
+  // Regression (fixed): keys and memos are not checked for text PostgreSQL can store. A memo
   // with an unpaired UTF-16 surrogate ("\ud800") is accepted, stored as U+FFFD, and from then on
   // verifyAudit reports that entry as tampered (src/ledger/journal.ts hashes the memo as given;
   // src/ledger/verify.ts hashes it as stored). A NUL ("\u0000") in a memo, or a surrogate in a key,
