@@ -31,7 +31,7 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors = err.validation.map((v) => {
-      const field = `${err.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`;
+      const field = `${err.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`;
       return { field, rule: String(v.keyword), message: `${field}: ${v.message}` };
     });
     return sendProblem(reply, req, 400, 'REQUEST_INVALID', errors.map((e) => e.message).join('; '), errors);

@@ -249,7 +249,7 @@ describe('roles on every route', () => {
     expect((await inject({ url: '/api/health' })).json()).toEqual({ ok: true });
   });
 
-  // BUG (src/api/auth.ts, registerAuth): authentication is a preHandler hook, which Fastify runs
+  // Regression (fixed) (src/api/auth.ts, registerAuth): authentication is a preHandler hook, which Fastify runs
   // AFTER the body is parsed and validated. Without credentials, a POST with a missing or invalid
   // body gets 400 REQUEST_INVALID (with the schema's complaints) instead of 401, and anyone can
   // make the server parse a body of up to 64 MiB (POST /api/ledger/entries) before being asked
@@ -264,7 +264,7 @@ describe('roles on every route', () => {
     expect(malformed.statusCode, 'malformed JSON without credentials').toBe(401);
   });
 
-  // BUG (src/api/auth.ts, the preHandler): it decides whether a request is an API call with
+  // Regression (fixed) (src/api/auth.ts, the preHandler): it decides whether a request is an API call with
   // `req.url.startsWith('/api/')`, on the raw URL, while the router matches the percent-decoded
   // path. GET /%61pi/users (%61 is "a") reaches the /api/users handler with no check at all: the
   // user list, the trial balance, the journal and the audit trail are readable without signing
@@ -372,7 +372,7 @@ describe('posting entries over HTTP', () => {
     expect(problem(res, 400, 'JSON_MALFORMED').detail).toMatch(/not valid JSON/);
   });
 
-  // BUG (src/ledger/http.ts, POST /api/ledger/entries): the body schema is
+  // Regression (fixed) (src/ledger/http.ts, POST /api/ledger/entries): the body schema is
   // z.union([EntryIn, z.array(EntryIn)]), so any field error in a single entry comes back as
   // zod's invalid_union at the root: {"detail":"body.: Invalid input","errors":[{"field":"body.",
   // "rule":"invalid_union"}]}. The caller is not told which field is wrong (here
@@ -479,7 +479,7 @@ describe('posting entries over HTTP', () => {
     expect(audit.json()).toMatchObject({ ok: true });
   });
 
-  // BUG (src/ledger/posting-queue.ts with journal.ts describe()): a single-entry POST is refused
+  // Regression (fixed) (src/ledger/posting-queue.ts with journal.ts describe()): a single-entry POST is refused
   // with a message that numbers the entry by its place in the shared group-commit transaction,
   // e.g. 'entry #14 "gc-13": postings in USD sum to ...' for a request that sent one entry. The
   // number means nothing to the caller (and changes from run to run). The queue should number
@@ -509,13 +509,11 @@ describe('posting entries over HTTP', () => {
     problem(await inject({ method: 'POST', url: '/api/ledger/close', headers: as('admin'), payload: { through: '2026-01-31' } }), 409, 'PERIOD_ALREADY_CLOSED');
   });
 
-  // BUG (src/api/auth.ts, the preHandler): it also runs for paths that match no route, where the
-  // route config is empty, so a signed-in caller asking for an unknown /api path gets
-  // 403 FORBIDDEN "role admin may not do this (needs undefined)" instead of the not-found
-  // handler's 404 NOT_FOUND. (Without credentials, 401 is fine.) This test fails until then.
+  // Regression: the auth hook used to run for paths that match no route and answered 403
+  // "needs undefined". A path that matches no route is a 404, signed in or not (routes are public in /docs).
   it('answers unknown API paths with a 404 problem', async () => {
     problem(await inject({ url: '/api/ledger/entries/je_nope', headers: as('admin') }), 404, 'ENTRY_NOT_FOUND');
-    problem(await inject({ url: '/api/ledger/nope' }), 401, 'UNAUTHENTICATED');
+    problem(await inject({ url: '/api/ledger/nope' }), 404, 'NOT_FOUND');
     problem(await inject({ url: '/api/ledger/nope', headers: as('admin') }), 404, 'NOT_FOUND');
   });
 });

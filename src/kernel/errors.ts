@@ -1,5 +1,6 @@
 /** The kinds of failure every module reports; each maps to one HTTP status and one exit code. */
-export type ErrorKind = 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthorized' | 'unexpected_state';
+/** `bad_request`: the request's shape is wrong (HTTP 400); `invalid`: well-formed but breaks a rule (422). */
+export type ErrorKind = 'bad_request' | 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthorized' | 'unexpected_state';
 
 /** One problem inside a larger request: which record, which field, which rule. */
 export interface ErrorDetail {
@@ -34,6 +35,7 @@ export const conflict = (code: string, message: string, details: ErrorDetail[] =
 export const forbidden = (code: string, message: string) => new DomainError(code, 'forbidden', message);
 
 const HTTP: Record<ErrorKind, number> = {
+  bad_request: 400,
   invalid: 422,
   not_found: 404,
   conflict: 409,
@@ -44,6 +46,7 @@ const HTTP: Record<ErrorKind, number> = {
 
 /** Exit codes of the CLI by kind of error (documented in the README). 3 is kept for "done, with quarantined records". */
 const EXIT: Record<ErrorKind, number> = {
+  bad_request: 2,
   invalid: 2,
   not_found: 4,
   conflict: 5,

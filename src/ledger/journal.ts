@@ -74,7 +74,7 @@ function describe(e: EntryInput | undefined, index: number): string {
 
 /** Structural checks that need no database. */
 function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
-  const rec = describe(e, index);
+  const rec = describe(e, index);  // index: as the caller numbers it
   const fail = (field: string, message: string, rule: string = C.ENTRY_INVALID): ErrorDetail => ({
     record: rec, field, rule, message: `${rec}: ${message}`,
   });
@@ -139,7 +139,12 @@ export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostCon
   return withTx(pool, (c) => postEntriesIn(c, inputs, ctx, mode, internal));
 }
 
-interface Internal { reverses?: Map<number, string>; actors?: string[] }
+interface Internal {
+  reverses?: Map<number, string>;
+  actors?: string[];
+  /** Each entry is its own request (group commit): name it as entry #1 of that request. */
+  standalone?: boolean;
+}
 
 /**
  * postEntries inside a transaction the caller holds (so that a large file can be posted in
@@ -148,11 +153,12 @@ interface Internal { reverses?: Map<number, string>; actors?: string[] }
  */
 export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostContext, mode: PostMode = 'all', internal: Internal = {}): Promise<PostOutcome[]> {
   const outcomes: (PostOutcome | undefined)[] = new Array(inputs.length);
+  const label = (e: EntryInput | undefined, i: number) => describe(e, internal.standalone ? 0 : i);
   const reject = (i: number, d: ErrorDetail, kind: 'invalid' | 'conflict' = 'invalid') => {
     outcomes[i] = { key: inputs[i]?.key ?? '', status: 'rejected', error: new EntriesRejected([d], kind) };
   };
   inputs.forEach((e, i) => {
-    const d = checkShape(e, i);
+    const d = checkShape(e, internal.standalone ? 0 : i);
     if (d) reject(i, d);
   });
   const failAll = () => {
@@ -189,7 +195,7 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     const prepared: Prepared[] = [];
     for (const i of live()) {
       const e = inputs[i]!;
-      const rec = describe(e, i);
+      const rec = label(e, i);
       const memo = e.memo ?? '';
       const legs: Prepared['legs'] = [];
       const sums = new Map<string, bigint>();
@@ -234,7 +240,7 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     const inBatch = new Map<string, Prepared>();
     for (const p of prepared) {
       const k = known.get(p.input.key);
-      const rec = describe(p.input, p.index);
+      const rec = label(p.input, p.index);
       if (k) {
         if (k.hash === p.bodyHash) outcomes[p.index] = { key: p.input.key, status: 'duplicate', id: k.id };
         else reject(p.index, { record: rec, field: 'key', rule: C.IDEMPOTENCY_KEY_REUSED, message: `${rec}: key was already used (entry ${k.id}) with a different body` }, 'conflict');
@@ -280,7 +286,7 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
         if (broken) {
           const leg = p.legs.find((l) => `${l.accountId}|${l.asset}` === broken[0])!;
           const name = p.input.postings[p.legs.indexOf(leg)]!.account;
-          const rec = describe(p.input, p.index);
+          const rec = label(p.input, p.index);
           reject(p.index, { record: rec, field: 'postings', rule: C.NEGATIVE_BALANCE, message: `${rec}: account "${name}" may not go negative; ${leg.asset} balance would be ${fromMinor(broken[1], assets.get(leg.asset)!)}` });
           continue;
         }

@@ -34,14 +34,14 @@ export class PostingQueue {
       while (this.waiting.length) {
         const group = this.waiting.splice(0, this.max);
         try {
-          const out = await postEntries(this.pool, group.map((g) => g.entry), { actor: group[0]!.actor, clock: this.clock }, 'each', { actors: group.map((g) => g.actor) });
+          const out = await postEntries(this.pool, group.map((g) => g.entry), { actor: group[0]!.actor, clock: this.clock }, 'each', { actors: group.map((g) => g.actor), standalone: true });
           group.forEach((g, i) => g.resolve(out[i]!));
         } catch (e) {
           if (group.length === 1) { group[0]!.reject(e); continue; }
           // Something failed for the group as a whole: try each on its own so that only the culprit fails.
           for (const g of group) {
             try {
-              const [o] = await postEntries(this.pool, [g.entry], { actor: g.actor, clock: this.clock }, 'each');
+              const [o] = await postEntries(this.pool, [g.entry], { actor: g.actor, clock: this.clock }, 'each', { standalone: true });
               g.resolve(o!);
             } catch (err) {
               g.reject(err);

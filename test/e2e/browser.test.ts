@@ -42,6 +42,7 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
+    page.setDefaultTimeout(20_000);
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -60,14 +61,14 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
   it('refuses a wrong password on the sign-in page, then signs in', async () => {
     await page.goto(`${server.url}/login`);
     await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/Sign-in failed.*wrong user name or password/);
     expect(new URL(page.url()).pathname).toBe('/login');
 
-    await page.getByLabel('Password', { exact: true }).fill('backoffice-demo');
+    await page.getByLabel('Password').fill('backoffice-demo');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/trial-balance/);
     expect(await page.getByTestId('user-name').textContent()).toBe('admin');
@@ -76,7 +77,7 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     // The session cookie is out of reach of page scripts.
     const cookie = (await context.cookies()).find((c) => c.name === 'bo_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain('bo_session');
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('bo_session');
   });
 
   it('shows the trial balance of the demo firm, balanced per asset, as the API reports it', async () => {
