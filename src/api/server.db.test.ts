@@ -254,7 +254,7 @@ describe('roles on every route', () => {
   // body gets 400 REQUEST_INVALID (with the schema's complaints) instead of 401, and anyone can
   // make the server parse a body of up to 64 MiB (POST /api/ledger/entries) before being asked
   // who they are. Likewise an auditor gets 400, not 403, for an invalid body. The check belongs
-  // in an onRequest (or preParsing) hook. This test fails until then.
+  // in an onRequest (or preParsing) hook.
   it('asks who the caller is before parsing or validating the body', async () => {
     for (const r of ROUTES.filter((x) => x.payload !== undefined && x.permission !== 'public')) {
       const res = await inject({ method: r.method as InjectOptions['method'], url: r.url, payload: { nonsense: true } });
@@ -377,7 +377,7 @@ describe('posting entries over HTTP', () => {
   // zod's invalid_union at the root: {"detail":"body.: Invalid input","errors":[{"field":"body.",
   // "rule":"invalid_union"}]}. The caller is not told which field is wrong (here
   // postings[0].amount, a number where a decimal string is required). src/api/problem.ts also
-  // renders the root path as "body." (trailing dot). This test fails until the error names the field.
+  // renders the root path as "body." (trailing dot).
   it('refuses an amount sent as a JSON number, naming the field', async () => {
     const bad = { ...entry('http-number', '5.00'), postings: [{ account: 'expenses:clearing-fees', asset: 'USD', amount: 5 }, { account: 'assets:bank:operating:usd', asset: 'USD', amount: '-5.00' }] };
     const res = await inject({ method: 'POST', url: '/api/ledger/entries', headers: as('operations'), payload: bad });
@@ -483,7 +483,7 @@ describe('posting entries over HTTP', () => {
   // with a message that numbers the entry by its place in the shared group-commit transaction,
   // e.g. 'entry #14 "gc-13": postings in USD sum to ...' for a request that sent one entry. The
   // number means nothing to the caller (and changes from run to run). The queue should number
-  // each entry as #1 of its own request (or leave the number out). This test fails until then.
+  // each entry as #1 of its own request (or leave the number out).
   it('numbers a refused single entry as the first of its own request, even inside a shared commit', async () => {
     const bodies = Array.from({ length: 30 }, (_, i) => entry(`num-${i}`, '1.00', { memo: `num ${i}` }));
     bodies[29]!.postings[1]!.amount = '-0.99';
