@@ -1,0 +1,105 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import fs from 'node:fs';
+import { testDb } from '../../test/db.js';
+import { fixedClock } from '../kernel/index.js';
+import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
+import { importSecurities, importCustomerAccounts, importCounterparties, importFees, importPrices } from '../reference/index.js';
+import { importExecutions, listTrades, positions, listLots, listRealized, listQuarantine, retryQuarantined, cashAvailable, inventory } from './index.js';
+
+const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
+const db = await testDb();
+const pool = db.pool;
+const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
+const HEADER = 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency,kind,exec_ref_id';
+
+beforeAll(async () => {
+  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
+  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
+  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
+  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+});
+
+describe('booking executions from CSV', () => {
+  it('books fills with fees, quarantines bad rows, and is idempotent', async () => {
+    const csv = [HEADER,
+      'E1,C1002,AAPL,buy,100,190.25,2026-03-02,GSCO,USD,,',
+      'E2,C1002,AAPL,buy,50,192.00,2026-03-03,GSCO,USD,,',
+      'E3,C1002,AAPL,sell,120,195.50,2026-03-04,GSCO,USD,,',
+      'E4,C9999,AAPL,buy,1,1,2026-03-04,GSCO,USD,,',
+      'E5,C1002,AAPL,buy,1.5,1,2026-03-04,GSCO,USD,,',
+      'E6,C1002,AAPL,buy,1,-3,2026-03-04,GSCO,USD,,',
+      'E7,C1001,AAPL,short,10,190,2026-03-04,GSCO,USD,,',
+      'E8,C1002,AAPL,buy,1,190,2026-03-07,GSCO,USD,,',
+    ].join('\n');
+    const r = await importExecutions(pool, csv, ctx, { format: 'csv' });
+    expect(r).toMatchObject({ received: 8, booked: 3, duplicates: 0, ignored: 0 });
+    expect(r.quarantined.map((q) => q.reason)).toEqual([
+      'line 5 (exec E4): account "C9999" is not known',
+      'line 6 (exec E5): quantity 1.5 has more decimals than AAPL allows (0)',
+      'line 7 (exec E6): price "-3" must be a positive decimal',
+      'line 8 (exec E7): account C1001 is a cash account: it cannot sell short',
+      expect.stringContaining('line 9 (exec E8): trade date 2026-03-07 is not a trading day'),
+    ]);
+    const again = await importExecutions(pool, csv, ctx, { format: 'csv' });
+    expect(again).toMatchObject({ booked: 0, duplicates: 3 });
+
+    const trades = await listTrades(pool, { account: 'C1002' });
+    const sell = trades.find((t) => t.execId === 'E3')!;
+    // 120 x 195.50 = 23,460.00; commission 120 x 0.005 = 0.60 -> minimum 1.00;
+    // SEC fee 23,460 x 27.80 / 1e6 = 0.652188 -> 0.66 (rounded up); TAF 120 x 0.000166 = 0.01992 -> 0.02.
+    expect(sell).toMatchObject({ gross: '23460.00', commission: '1.00', secFee: '0.66', finraTaf: '0.02', net: '23458.32', settleDate: '2026-03-05', settleProvisional: false });
+    const buy = trades.find((t) => t.execId === 'E1')!;
+    expect(buy).toMatchObject({ gross: '19025.00', commission: '1.00', secFee: '0.00', net: '19026.00', settleDate: '2026-03-03' });
+
+    expect(await positions(pool, { account: 'C1002' })).toMatchObject([{ account: 'C1002', security: 'AAPL', quantity: '30' }]);
+    expect(await positions(pool, { account: 'C1002', asOf: '2026-03-03' })).toMatchObject([{ quantity: '150' }]);
+    expect(await positions(pool, { account: 'C1002', basis: 'settlement', asOf: '2026-03-04' })).toMatchObject([{ quantity: '150' }]);
+    expect(await positions(pool, { account: 'C1002', basis: 'settlement', asOf: '2026-03-05' })).toMatchObject([{ quantity: '30' }]);
+
+    // FIFO: the sale of 120 closes the 100 of E1 and 20 of E2.
+    const lots = await listLots(pool, 'C1002', 'AAPL');
+    expect(lots.map((l) => [l.tradeId === trades.find((t) => t.execId === 'E2')!.id, l.remaining])).toEqual([[true, '30']]);
+    const realized = await listRealized(pool, 'C1002', 'AAPL');
+    // Proceeds per share 23458.32 / 120 = 195.486; cost per share E1 19026.00 / 100 = 190.26,
+    // E2 (9600.00 + 1.00) / 50 = 192.02: 100 x 5.226 = 522.60 and 20 x 3.466 = 69.32.
+    expect(realized.map((x) => [x.quantity, x.pnl])).toEqual([['100', '522.60'], ['20', '69.32']]);
+
+    const tb = await trialBalance(pool);
+    for (const t of tb.totals) expect(t.debit).toBe(t.credit);
+    expect((await cashAvailable(pool, 'C1002'))!.balance).toBe(new Intl.NumberFormat('en', { minimumFractionDigits: 2, useGrouping: false }).format(-19026 - 9601 + 23458.32));
+    expect((await inventory(pool, 'AAPL')).customerTotal).toBe('30');
+    expect((await verifyAudit(pool)).ok).toBe(true);
+  });
+
+  it('reverses and rebooks on cancels and corrections, corrections of corrections included', async () => {
+    const csv = [HEADER,
+      'X1,C1003,MSFT,buy,100,400.00,2026-03-05,GSCO,USD,,',
+      'X2,C1003,MSFT,buy,200,401.00,2026-03-05,GSCO,USD,,',
+      'X3,C1003,MSFT,buy,150,402.00,2026-03-05,GSCO,USD,correct,X2',
+      'X4,C1003,MSFT,buy,120,402.50,2026-03-05,GSCO,USD,correct,X3',
+      'X5,C1003,MSFT,buy,,,2026-03-05,GSCO,USD,cancel,X1',
+      'X6,C1003,MSFT,buy,,,2026-03-05,GSCO,USD,cancel,NOPE',
+    ].join('\n');
+    const r = await importExecutions(pool, csv, ctx, { format: 'csv' });
+    expect(r.booked).toBe(5);
+    expect(r.quarantined.map((q) => q.reason)).toEqual(['line 7 (exec X6): refers to execution NOPE, which is unknown or no longer booked']);
+    expect(await positions(pool, { account: 'C1003', security: 'MSFT' })).toMatchObject([{ quantity: '120' }]);
+    const live = await listTrades(pool, { account: 'C1003', status: 'booked' });
+    expect(live.map((t) => [t.execId, t.quantity, t.price])).toEqual([['X4', '120', '402.50']]);
+    expect(await balances(pool, { account: 'assets:street:GSCO' })).toContainEqual({ account: 'assets:street:GSCO', asset: 'MSFT', balance: '120' });
+  });
+
+  it('retries a quarantined record once it is fixed', async () => {
+    const [q] = (await listQuarantine(pool)).filter((x) => x.record === 'line 5 (exec E4)');
+    const fixed = await retryQuarantined(pool, q!.id, ctx, 'E4,C1003,AAPL,buy,1,1,2026-03-04,GSCO,USD,,');
+    expect(fixed).toMatchObject({ booked: 1, resolved: true });
+    expect((await listQuarantine(pool)).some((x) => x.id === q!.id)).toBe(false);
+  });
+
+  it('values positions at imported prices', async () => {
+    await importPrices(pool, 'symbol,date,price\nAAPL,2026-03-06,200.00\nMSFT,2026-03-06,410.00\n', 'prices.csv', ctx);
+    const [p] = await positions(pool, { account: 'C1002' });
+    expect(p).toMatchObject({ price: '200.00', marketValue: '6000.00' });
+    expect(p!.unrealizedPnl).toBe('' + (6000 - 30 * 192.02).toFixed(2));
+  });
+});

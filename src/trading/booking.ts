@@ -1,0 +1,359 @@
+import { withTx, type Client, type Pool } from '../db/index.js';
+import { Dec, fromMinor, newId, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
+import { closedThrough, lockBooks, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
+import { customerLedgerAccounts } from '../reference/index.js';
+import { settlementDateFor } from './settlement-date.js';
+import { computeFees, FeeBook } from './fees.js';
+import { recomputeLots } from './lots.js';
+import type { ExecKind, ExecSide } from './execution-report.js';
+
+/** One execution as it arrives, whatever its format, normalised. Quantities and prices are decimal strings. */
+export interface ExecutionInput {
+  /** Where it came from ('fix', 'csv', 'api' or a named feed): exec ids are unique per source. */
+  source: string;
+  /** How to name it in messages: "line 12 (ExecID X)". */
+  record: string;
+  format: 'fix' | 'csv' | 'json';
+  raw: string;
+  execId: string;
+  kind: ExecKind;
+  refExecId?: string;
+  orderId?: string;
+  account?: string;
+  symbol?: string;
+  side?: ExecSide;
+  quantity?: string;
+  price?: string;
+  tradeDate?: string;
+  counterparty?: string;
+  currency?: string;
+  /** A block fill split across customer accounts (quantities summing to the fill's). */
+  allocations?: { account: string; quantity: string }[];
+}
+
+/** A record that could not even be read (bad FIX checksum, malformed CSV line...). */
+export interface UnreadableRecord {
+  source: string;
+  record: string;
+  format: 'fix' | 'csv' | 'json';
+  raw: string;
+  reason: string;
+  field?: string;
+  rule?: string;
+}
+
+export interface ImportResult {
+  received: number;
+  booked: number;
+  duplicates: number;
+  ignored: number;
+  quarantined: { record: string; reason: string; id: string }[];
+}
+
+interface Ctx { actor: string; clock: Clock }
+
+class Quarantine extends Error {
+  constructor(readonly reason: string, readonly field?: string, readonly rule?: string) { super(reason); }
+}
+
+interface Sec { symbol: string; currency: string; scale: number; multiplier: string; mic: string; asset_class: string }
+interface Acct { account: string; type: string; status: string; fee_schedule: string }
+interface Ref {
+  securities: Map<string, Sec>;
+  accounts: Map<string, Acct>;
+  counterparties: Set<string>;
+  currencyScale: Map<string, number>;
+  fees: FeeBook;
+  closedThrough: string | null;
+}
+
+async function loadRef(c: Client | Pool): Promise<Ref> {
+  const [secs, accts, cps, curr] = await Promise.all([
+    c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class FROM securities'),
+    c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts'),
+    c.query<{ code: string }>('SELECT code FROM counterparties'),
+    c.query<{ code: string; scale: number }>("SELECT code, scale FROM assets WHERE kind = 'currency'"),
+  ]);
+  return {
+    securities: new Map(secs.rows.map((r) => [r.symbol, r])),
+    accounts: new Map(accts.rows.map((r) => [r.account, r])),
+    counterparties: new Set(cps.rows.map((r) => r.code)),
+    currencyScale: new Map(curr.rows.map((r) => [r.code, r.scale])),
+    fees: await FeeBook.load(c),
+    closedThrough: await closedThrough(c),
+  };
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** Ledger accounts of the street side and of fees. */
+export const STREET = (cpty: string) => `assets:street:${cpty}`;
+export const FEE_ACCOUNTS = { commission: 'income:commissions', secFee: 'liabilities:regulatory:sec-fee', finraTaf: 'liabilities:regulatory:finra-taf' };
+
+interface TradeRow {
+  id: string; source: string; exec_id: string; order_id: string | null; account: string; symbol: string; side: ExecSide;
+  quantity: string; price: string; currency: string; trade_date: string; settle_date: string; settle_provisional: boolean;
+  counterparty: string; gross: bigint; commission: bigint; sec_fee: bigint; finra_taf: bigint; net: bigint;
+  entry_key: string; replaces: string | null;
+}
+
+/**
+ * Validate one fill against reference data and price it: a trade row per allocation and the
+ * ledger entry of each.
+ * @throws Quarantine naming the field and the rule
+ */
+function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trades: TradeRow[]; entries: EntryInput[] } {
+  const sec = x.symbol ? ref.securities.get(x.symbol) : undefined;
+  if (!x.symbol) throw new Quarantine('symbol is missing', 'symbol', 'REQUIRED');
+  if (!sec) throw new Quarantine(`security "${x.symbol}" is not known`, 'symbol', 'SECURITY_UNKNOWN');
+  if (!x.side) throw new Quarantine('side is missing', 'side', 'REQUIRED');
+  if (!x.quantity || !DECIMAL.test(x.quantity) || new Dec(x.quantity).lte(0)) throw new Quarantine(`quantity "${x.quantity ?? ''}" must be a positive decimal`, 'quantity', 'POSITIVE');
+  if (!x.price || !DECIMAL.test(x.price) || new Dec(x.price).lte(0)) throw new Quarantine(`price "${x.price ?? ''}" must be a positive decimal`, 'price', 'POSITIVE');
+  try { toMinor(x.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`quantity ${x.quantity} has more decimals than ${sec.symbol} allows (${sec.scale})`, 'quantity', 'SCALE'); }
+  if (x.currency && x.currency !== sec.currency) throw new Quarantine(`currency ${x.currency} is not ${sec.symbol}'s currency ${sec.currency}`, 'currency', 'CURRENCY_MISMATCH');
+  if (!x.tradeDate) throw new Quarantine('trade date is missing', 'trade_date', 'REQUIRED');
+  try { parseDate(x.tradeDate, 'trade date'); } catch (e) { throw new Quarantine((e as Error).message, 'trade_date', 'DATE'); }
+  if (ref.closedThrough && x.tradeDate <= ref.closedThrough) throw new Quarantine(`trade date ${x.tradeDate} is in a closed period (closed through ${ref.closedThrough})`, 'trade_date', 'PERIOD_CLOSED');
+  const cpty = x.counterparty;
+  if (!cpty) throw new Quarantine('counterparty is missing', 'counterparty', 'REQUIRED');
+  if (!ref.counterparties.has(cpty)) throw new Quarantine(`counterparty "${cpty}" is not known`, 'counterparty', 'COUNTERPARTY_UNKNOWN');
+  const allocs = x.allocations?.length ? x.allocations : [{ account: x.account ?? '', quantity: x.quantity }];
+  let allocated = new Dec(0);
+  for (const a of allocs) {
+    const acct = ref.accounts.get(a.account);
+    if (!a.account) throw new Quarantine('account is missing', 'account', 'REQUIRED');
+    if (!acct) throw new Quarantine(`account "${a.account}" is not known`, 'account', 'ACCOUNT_UNKNOWN');
+    if (acct.status === 'closed') throw new Quarantine(`account ${a.account} is closed`, 'account', 'ACCOUNT_CLOSED');
+    if (x.side === 'short' && acct.type === 'cash') throw new Quarantine(`account ${a.account} is a cash account: it cannot sell short`, 'side', 'SHORT_IN_CASH_ACCOUNT');
+    if (!DECIMAL.test(a.quantity) || new Dec(a.quantity).lte(0)) throw new Quarantine(`allocation to ${a.account}: quantity "${a.quantity}" must be a positive decimal`, 'allocations', 'POSITIVE');
+    try { toMinor(a.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`allocation to ${a.account}: quantity ${a.quantity} has more decimals than ${sec.symbol} allows`, 'allocations', 'SCALE'); }
+    allocated = allocated.add(a.quantity);
+  }
+  if (!allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
+
+  const scale = ref.currencyScale.get(sec.currency) ?? 2;
+  let settled: { date: string; provisional: boolean };
+  try {
+    settled = settlementDateFor(sec.mic, sec.asset_class, x.tradeDate);
+  } catch (e) {
+    throw new Quarantine((e as Error).message, 'trade_date', 'NOT_TRADING_DAY');
+  }
+  const { date: settleDate, provisional } = settled;
+  // Allocation rounding rule: the block's gross is rounded once (half-even, to the cent); each
+  // account gets its pro-rata share rounded down, and the cents left over go one by one to the
+  // largest allocations (largest remainder), so the children always sum to the block.
+  const fillQty = x.quantity;
+  const blockGross = roundToMinor(new Dec(fillQty).mul(x.price).mul(sec.multiplier), scale, 'half_even');
+  const shares = allocs.map((a) => new Dec(blockGross.toString()).mul(a.quantity).div(fillQty));
+  const floors = shares.map((s) => BigInt(s.floor().toFixed(0)));
+  let left = blockGross - floors.reduce((p, q) => p + q, 0n);
+  const order = shares.map((s, i) => ({ i, rem: s.sub(s.floor()) })).sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
+  for (const o of order) { if (left <= 0n) break; floors[o.i]! += 1n; left -= 1n; }
+
+  const trades: TradeRow[] = [];
+  const entries: EntryInput[] = [];
+  allocs.forEach((a, i) => {
+    const acct = ref.accounts.get(a.account)!;
+    const gross = floors[i]!;
+    const fees = computeFees(ref.fees, { schedule: acct.fee_schedule, side: x.side!, quantity: new Dec(a.quantity), gross: new Dec(fromMinor(gross, scale)), date: x.tradeDate!, scale });
+    const buy = x.side === 'buy';
+    const net = buy ? gross + fees.commission : gross - fees.commission - fees.secFee - fees.finraTaf;
+    const key = `trade:${x.source}:${x.execId}${allocs.length > 1 ? `:${a.account}` : ''}`;
+    const cust = customerLedgerAccounts(a.account);
+    const q = fromMinor(toMinor(a.quantity, sec.scale), sec.scale);
+    const m = (v: bigint) => fromMinor(v, scale);
+    const postings = [
+      // Stock record: the customer's position against the street side, pending settlement.
+      { account: cust.securities, asset: sec.symbol, amount: buy ? `-${q}` : q },
+      { account: STREET(cpty), asset: sec.symbol, amount: buy ? q : `-${q}` },
+      // Cash: the customer pays (or receives) the net; the street is owed (or owes) the gross.
+      { account: cust.cash, asset: sec.currency, amount: m(buy ? net : -net) },
+      { account: STREET(cpty), asset: sec.currency, amount: m(buy ? -gross : gross) },
+    ];
+    if (fees.commission) postings.push({ account: FEE_ACCOUNTS.commission, asset: sec.currency, amount: m(-fees.commission) });
+    if (fees.secFee) postings.push({ account: FEE_ACCOUNTS.secFee, asset: sec.currency, amount: m(-fees.secFee) });
+    if (fees.finraTaf) postings.push({ account: FEE_ACCOUNTS.finraTaf, asset: sec.currency, amount: m(-fees.finraTaf) });
+    entries.push({ key, date: x.tradeDate!, memo: `${x.side} ${q} ${sec.symbol} @ ${x.price} for ${a.account} (${x.source} ${x.execId})`, postings: postings.filter((p) => !/^-?0(\.0+)?$/.test(p.amount)) });
+    trades.push({
+      id: newId('trd'), source: x.source, exec_id: allocs.length > 1 ? `${x.execId}:${a.account}` : x.execId, order_id: x.orderId ?? null,
+      account: a.account, symbol: sec.symbol, side: x.side!, quantity: q, price: x.price!, currency: sec.currency,
+      trade_date: x.tradeDate!, settle_date: settleDate, settle_provisional: provisional, counterparty: cpty,
+      gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: key, replaces,
+    });
+  });
+  return { trades, entries };
+}
+
+/**
+ * Book executions. Fills become trades with their ledger entries; cancels and corrections
+ * reverse the fill they refer to (and rebook it corrected), so the books always equal the order's
+ * final state. Idempotent per (source, exec id): a record seen before books nothing. A record that
+ * cannot be booked is quarantined with its reason; the rest are booked. Records are processed in
+ * order, in chunks of one transaction each.
+ */
+export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<ImportResult> {
+  const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
+  const touched = new Set<string>();
+  const chunk = opts.chunk ?? 2000;
+  for (let i = 0; i < items.length; i += chunk) {
+    const part = items.slice(i, i + chunk);
+    await withTx(pool, async (c) => {
+      await lockBooks(c);
+      const ref = await loadRef(c);
+      const r = await bookChunk(c, part, ref, ctx, touched);
+      result.booked += r.booked; result.duplicates += r.duplicates; result.ignored += r.ignored; result.quarantined.push(...r.quarantined);
+    });
+    opts.onProgress?.(Math.min(i + chunk, items.length));
+  }
+  if (touched.size) {
+    const pairs = [...touched].map((k) => k.split('\u0000') as [string, string]);
+    for (let i = 0; i < pairs.length; i += 500) {
+      await withTx(pool, (c) => recomputeLots(c, pairs.slice(i, i + 500)));
+    }
+  }
+  return result;
+}
+
+interface Booked { trade: TradeRow; postings: { account: string; asset: string; amount: string }[] }
+
+async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[], ref: Ref, ctx: Ctx, touched: Set<string>): Promise<Omit<ImportResult, 'received'>> {
+  const out: Omit<ImportResult, 'received'> = { booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
+  const now = ctx.clock.now().toISOString();
+  const quarantine: { id: string; x: UnreadableRecord }[] = [];
+  const q = (x: UnreadableRecord) => {
+    const id = newId('qr');
+    quarantine.push({ id, x });
+    out.quarantined.push({ record: x.record, reason: x.reason, id });
+  };
+  const inputs = part.filter((p): p is ExecutionInput => 'execId' in p);
+  for (const p of part) if (!('execId' in p)) q(p);
+
+  const seen = await c.query<{ source: string; exec_id: string }>(
+    'SELECT source, exec_id FROM executions WHERE (source, exec_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+    [inputs.map((x) => x.source), inputs.map((x) => x.execId)]);
+  const known = new Set(seen.rows.map((r) => `${r.source}\u0000${r.exec_id}`));
+
+  // Trades that cancels and corrections may refer to: in the database, or booked earlier in this chunk.
+  const refs = inputs.filter((x) => x.kind === 'cancel' || x.kind === 'correct').map((x) => x.refExecId ?? '');
+  const live = new Map<string, Booked>();
+  if (refs.length) {
+    const { rows } = await c.query(
+      `SELECT t.*, e.id AS entry_id FROM executions x JOIN trades t ON t.id = x.trade_id JOIN journal_entries e ON e.id = t.entry_id
+        WHERE x.exec_id = ANY($1) AND t.status = 'booked'`, [refs]);
+    for (const t of rows) {
+      const ps = await c.query(`SELECT a.name AS account, p.asset, p.amount, s.scale FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
+         JOIN accounts a ON a.id = p.account_id JOIN assets s ON s.code = p.asset WHERE e.id = $1 ORDER BY p.line`, [t.entry_id]);
+      const key = `${t.source}\u0000${t.exec_id}`;
+      live.set(key, { trade: { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' }, postings: ps.rows.map((p) => ({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) })) });
+    }
+  }
+
+  const newTrades: TradeRow[] = [];
+  const entries: EntryInput[] = [];
+  const execRows: { source: string; exec_id: string; kind: string; ref: string | null; trade: string | null; raw: string }[] = [];
+  const ended: { id: string; status: 'canceled' | 'corrected'; reversalKey: string }[] = [];
+  const inBatch = new Set<string>();
+
+  for (const x of inputs) {
+    const k = `${x.source}\u0000${x.execId}`;
+    if (known.has(k) || inBatch.has(k)) { out.duplicates++; continue; }
+    const fail = (e: unknown) => {
+      if (!(e instanceof Quarantine)) throw e;
+      q({ source: x.source, record: x.record, format: x.format, raw: x.raw, reason: `${x.record}: ${e.reason}`, field: e.field, rule: e.rule });
+    };
+    try {
+      if (x.kind === 'ignore') {
+        out.ignored++;
+        execRows.push({ source: x.source, exec_id: x.execId, kind: 'ignore', ref: null, trade: null, raw: x.raw });
+        inBatch.add(k);
+        continue;
+      }
+      let replaces: string | null = null;
+      if (x.kind === 'cancel' || x.kind === 'correct') {
+        if (!x.refExecId) throw new Quarantine(`a ${x.kind === 'cancel' ? 'cancel' : 'correction'} needs ExecRefID`, 'exec_ref_id', 'REQUIRED');
+        const target = live.get(`${x.source}\u0000${x.refExecId}`);
+        if (!target) throw new Quarantine(`refers to execution ${x.refExecId}, which is unknown or no longer booked`, 'exec_ref_id', 'UNKNOWN_EXECUTION');
+        let booked: { trades: TradeRow[]; entries: EntryInput[] } | undefined;
+        if (x.kind === 'correct') {
+          // A correction restates the fill; what it leaves out stays as it was.
+          const t = target.trade;
+          booked = priceFill({ ...x, account: x.account ?? t.account, symbol: x.symbol ?? t.symbol, side: x.side ?? t.side, tradeDate: x.tradeDate ?? t.trade_date, counterparty: x.counterparty ?? t.counterparty, currency: x.currency ?? t.currency, allocations: undefined }, ref, t.id);
+        }
+        const reversalKey = `${x.kind}:${x.source}:${x.execId}`;
+        entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.postings.map((p) => ({ ...p, amount: p.amount.startsWith('-') ? p.amount.slice(1) : `-${p.amount}` })) });
+        if (ref.closedThrough && target.trade.trade_date <= ref.closedThrough) throw new Quarantine(`the trade it corrects is dated ${target.trade.trade_date}, in a closed period`, 'exec_ref_id', 'PERIOD_CLOSED');
+        ended.push({ id: target.trade.id, status: x.kind === 'cancel' ? 'canceled' : 'corrected', reversalKey });
+        live.delete(`${x.source}\u0000${x.refExecId}`);
+        touched.add(`${target.trade.account}\u0000${target.trade.symbol}`);
+        replaces = target.trade.id;
+        if (booked) {
+          for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
+          entries.push(...booked.entries);
+          const nt = booked.trades[0]!;
+          live.set(k, { trade: nt, postings: booked.entries[0]!.postings });
+          execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: nt.id, raw: x.raw });
+          out.booked++;
+        } else {
+          execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: replaces, raw: x.raw });
+          out.booked++;
+        }
+        inBatch.add(k);
+        continue;
+      }
+      const booked = priceFill(x, ref, null);
+      for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
+      entries.push(...booked.entries);
+      booked.trades.forEach((t, i) => live.set(`${x.source}\u0000${t.exec_id}`, { trade: t, postings: booked.entries[i]!.postings }));
+      execRows.push({ source: x.source, exec_id: x.execId, kind: 'book', ref: null, trade: booked.trades[0]!.id, raw: x.raw });
+      inBatch.add(k);
+      out.booked++;
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  // Ledger accounts the street side and fees need.
+  const needed = new Set<string>();
+  for (const e of entries) for (const p of e.postings) needed.add(p.account);
+  const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((r) => r.name));
+  for (const name of needed) {
+    if (existing.has(name)) continue;
+    const type = name.startsWith('income:') ? 'income' : name.startsWith('liabilities:') || name.startsWith('customers:') ? 'liability' : 'asset';
+    await openAccountIn(c, { name, type, owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, ctx);
+  }
+  // Every record was checked against what the ledger checks; a refusal here is a bug, not bad input.
+  const outcomes = entries.length ? await postEntriesIn(c, entries, ctx, 'all') : [];
+  const entryIds = new Map(outcomes.map((o) => [o.key, 'id' in o ? o.id : '']));
+
+  if (newTrades.length) {
+    const T = newTrades;
+    await c.query(
+      `INSERT INTO trades (id, source, exec_id, order_id, account, symbol, side, quantity, price, currency, trade_date, settle_date,
+         settle_provisional, counterparty, gross, commission, sec_fee, finra_taf, net, entry_id, replaces, status, booked_at)
+       SELECT *, 'booked', $22::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::numeric[], $9::numeric[], $10::text[], $11::date[], $12::date[], $13::bool[], $14::text[], $15::numeric[], $16::numeric[],
+         $17::numeric[], $18::numeric[], $19::numeric[], $20::text[], $21::text[])`,
+      [T.map((t) => t.id), T.map((t) => t.source), T.map((t) => t.exec_id), T.map((t) => t.order_id), T.map((t) => t.account), T.map((t) => t.symbol), T.map((t) => t.side),
+        T.map((t) => t.quantity), T.map((t) => t.price), T.map((t) => t.currency), T.map((t) => t.trade_date), T.map((t) => t.settle_date), T.map((t) => t.settle_provisional),
+        T.map((t) => t.counterparty), T.map((t) => t.gross.toString()), T.map((t) => t.commission.toString()), T.map((t) => t.sec_fee.toString()), T.map((t) => t.finra_taf.toString()), T.map((t) => t.net.toString()),
+        T.map((t) => entryIds.get(t.entry_key) ?? ''), T.map((t) => t.replaces), now],
+    );
+  }
+  for (const e of ended) {
+    await c.query('UPDATE trades SET status = $2, reversal_entry_id = $3 WHERE id = $1', [e.id, e.status, entryIds.get(e.reversalKey) ?? null]);
+  }
+  if (execRows.length) {
+    await c.query(
+      `INSERT INTO executions (source, exec_id, kind, ref_exec_id, trade_id, received_at, raw)
+       SELECT s, x, k, r, t, $6, w FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[]) AS u(s, x, k, r, t, w)`,
+      [execRows.map((e) => e.source), execRows.map((e) => e.exec_id), execRows.map((e) => e.kind), execRows.map((e) => e.ref), execRows.map((e) => e.trade), now, execRows.map((e) => e.raw)]);
+  }
+  if (quarantine.length) {
+    await c.query(
+      `INSERT INTO quarantine (id, source, record, format, raw, reason, field, rule, received_at)
+       SELECT i, s, r, f, w, re, fi, ru, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(i, s, r, f, w, re, fi, ru)`,
+      [quarantine.map((q) => q.id), quarantine.map((q) => q.x.source), quarantine.map((q) => q.x.record), quarantine.map((q) => q.x.format), quarantine.map((q) => q.x.raw),
+        quarantine.map((q) => q.x.reason), quarantine.map((q) => q.x.field ?? null), quarantine.map((q) => q.x.rule ?? null), now]);
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+import { parse } from 'csv-parse/sync';
+import { DomainError } from '../kernel/index.js';
+import { parseFixMessage, splitFixMessages } from './fix-parser.js';
+import { toExecutionReport } from './execution-report.js';
+import type { ExecutionInput, UnreadableRecord } from './booking.js';
+
+export type ExecFormat = 'fix' | 'csv' | 'json';
+
+/** Guess the format of an executions file from its content. */
+export function detectFormat(text: string): ExecFormat {
+  const t = text.trimStart();
+  if (t.startsWith('8=FIX')) return 'fix';
+  if (t.startsWith('[') || t.startsWith('{')) return 'json';
+  return 'csv';
+}
+
+/** FIX ExecutionReports, one per line. Messages of other types are ignored records; unreadable ones are quarantined. */
+export function readFix(text: string, source = 'fix'): (ExecutionInput | UnreadableRecord)[] {
+  return splitFixMessages(text).map(({ line, raw }) => {
+    const record = `line ${line}`;
+    try {
+      const msg = parseFixMessage(raw, { line });
+      const label = `line ${line} (${msg.get(17) ? `ExecID ${msg.get(17)}` : `MsgSeqNum ${msg.get(34) ?? '?'}`})`;
+      if (msg.msgType !== '8') return { source, record: label, format: 'fix', raw, execId: `seq:${msg.get(34) ?? line}:${msg.msgType}`, kind: 'ignore' } satisfies ExecutionInput;
+      const r = toExecutionReport(msg);
+      return {
+        source, record: label, format: 'fix', raw, execId: r.execId, kind: r.kind, refExecId: r.execRefId, orderId: r.orderId,
+        account: r.account, symbol: r.symbol, side: r.side, quantity: r.lastQty, price: r.lastPx,
+        tradeDate: r.tradeDate ?? r.transactTime?.slice(0, 10), counterparty: r.counterparty, currency: r.currency,
+      } satisfies ExecutionInput;
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      const d = e.details[0];
+      return { source, record, format: 'fix', raw, reason: `${record}: ${e.message}`, field: d?.field, rule: e.code } satisfies UnreadableRecord;
+    }
+  });
+}
+
+const SIDES: Record<string, ExecutionInput['side']> = { buy: 'buy', b: 'buy', sell: 'sell', s: 'sell', short: 'short', ss: 'short' };
+
+/** One execution from a CSV row or a JSON object (same field names). */
+function fromFields(v: Record<string, unknown>, source: string, record: string, format: 'csv' | 'json', raw: string): ExecutionInput | UnreadableRecord {
+  const str = (k: string) => (v[k] === undefined || v[k] === null || v[k] === '' ? undefined : String(v[k]));
+  for (const k of ['quantity', 'price']) {
+    if (typeof v[k] === 'number') return { source, record, format, raw, reason: `${record}: ${k} must be a decimal string (a JSON number loses precision)`, field: k, rule: 'DECIMAL_STRING' };
+  }
+  const execId = str('exec_id');
+  if (!execId) return { source, record, format, raw, reason: `${record}: exec_id is missing`, field: 'exec_id', rule: 'REQUIRED' };
+  const sideText = str('side')?.toLowerCase();
+  const side = sideText ? SIDES[sideText] : undefined;
+  if (sideText && !side) return { source, record: `${record} (exec ${execId})`, format, raw, reason: `${record} (exec ${execId}): side "${sideText}" must be buy, sell or short`, field: 'side', rule: 'ENUM' };
+  const kindText = str('kind') ?? 'fill';
+  const kind = ({ fill: 'book', new: 'book', cancel: 'cancel', correct: 'correct', correction: 'correct' } as const)[kindText as 'fill'];
+  if (!kind) return { source, record, format, raw, reason: `${record}: kind "${kindText}" must be fill, cancel or correct`, field: 'kind', rule: 'ENUM' };
+  let allocations: ExecutionInput['allocations'];
+  const al = v.allocations;
+  if (Array.isArray(al)) allocations = al.map((a) => ({ account: String(a.account), quantity: String(a.quantity) }));
+  else if (typeof al === 'string' && al) allocations = al.split(';').map((p) => { const [account, quantity] = p.split(':'); return { account: account!.trim(), quantity: (quantity ?? '').trim() }; });
+  return {
+    source, record: `${record} (exec ${execId})`, format, raw, execId, kind, refExecId: str('exec_ref_id'), orderId: str('order_id'),
+    account: str('account'), symbol: str('symbol'), side, quantity: str('quantity'), price: str('price'), tradeDate: str('trade_date'),
+    counterparty: str('counterparty'), currency: str('currency'), allocations,
+  };
+}
+
+/** Executions CSV: `exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency` (optional kind, exec_ref_id, order_id, allocations). */
+export function readCsvExecutions(text: string, source = 'csv'): (ExecutionInput | UnreadableRecord)[] {
+  const lines = text.split(/\r?\n/);
+  const header = lines[0] ?? '';
+  const cols = header.split(',').map((c) => c.trim().toLowerCase());
+  const missing = ['exec_id', 'account', 'symbol', 'side', 'quantity', 'price', 'trade_date', 'counterparty', 'currency'].filter((c) => !cols.includes(c));
+  if (missing.length) throw new DomainError('CSV_INVALID', 'invalid', `executions CSV: missing column(s) ${missing.join(', ')}`);
+  const out: (ExecutionInput | UnreadableRecord)[] = [];
+  lines.slice(1).forEach((line, i) => {
+    if (!line.trim() || line.startsWith('#')) return;
+    const record = `line ${i + 2}`;
+    try {
+      const [values] = parse(line, { columns: cols, trim: true, relax_column_count: false }) as Record<string, string>[];
+      // The header travels with the line, so that a quarantined record can be retried on its own.
+      out.push(fromFields(values!, source, record, 'csv', `${header}\n${line}`));
+    } catch (e) {
+      out.push({ source, record, format: 'csv', raw: `${header}\n${line}`, reason: `${record}: ${(e as Error).message}`, rule: 'CSV_MALFORMED' });
+    }
+  });
+  return out;
+}
+
+/** Executions as JSON: an array of objects (or JSON lines) with the CSV's field names. */
+export function readJsonExecutions(text: string, source = 'api'): (ExecutionInput | UnreadableRecord)[] {
+  const t = text.trim();
+  let items: { v: unknown; record: string; raw: string }[];
+  if (t.startsWith('[')) {
+    let arr: unknown[];
+    try { arr = JSON.parse(t); } catch (e) { throw new DomainError('JSON_MALFORMED', 'invalid', `executions JSON: ${(e as Error).message}`); }
+    items = arr.map((v, i) => ({ v, record: `item ${i + 1}`, raw: JSON.stringify(v) }));
+  } else {
+    items = t.split('\n').map((raw, i) => ({ raw, record: `line ${i + 1}`, v: undefined as unknown })).filter((x) => x.raw.trim());
+    for (const it of items) { try { it.v = JSON.parse(it.raw); } catch { it.v = null; } }
+  }
+  return items.map(({ v, record, raw }) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? fromFields(v as Record<string, unknown>, source, record, 'json', raw)
+    : { source, record, format: 'json', raw, reason: `${record}: not a JSON object`, rule: 'JSON_MALFORMED' }));
+}
+
+/** Read an executions file in the given (or detected) format. */
+export function readExecutions(text: string, format: ExecFormat = detectFormat(text), source?: string): (ExecutionInput | UnreadableRecord)[] {
+  if (format === 'fix') return readFix(text, source);
+  if (format === 'csv') return readCsvExecutions(text, source);
+  return readJsonExecutions(text, source);
+}
