@@ -13,6 +13,8 @@ import type { Db } from '../db/index.js';
 import type { Clock, Config } from '../kernel/index.js';
 import { ledgerRoutes, PostingQueue } from '../ledger/index.js';
 import { userRoutes } from '../users/index.js';
+import { referenceRoutes } from '../reference/index.js';
+import { tradingRoutes } from '../trading/index.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, sendProblem } from './problem.js';
 import type { AppDeps } from './types.js';
@@ -38,6 +40,8 @@ export async function buildServer(opts: { db: Db; config: Config; clock: Clock; 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  // Files (CSV, FIX) come as text.
+  app.addContentTypeParser(['text/csv', 'application/octet-stream'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -79,6 +83,8 @@ export async function buildServer(opts: { db: Db; config: Config; clock: Clock; 
   });
   userRoutes(app, deps);
   ledgerRoutes(app, deps);
+  referenceRoutes(app, deps);
+  tradingRoutes(app, deps);
 
   if (fs.existsSync(path.join(WEB_DIR, 'index.html'))) {
     await app.register(fastifyStatic, {

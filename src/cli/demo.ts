@@ -1,7 +1,10 @@
 import type { Pool } from '../db/index.js';
 import type { Clock, Role } from '../kernel/index.js';
 import { ROLES } from '../kernel/index.js';
-import { addAsset, openAccount, postEntries, type AccountType, type EntryInput } from '../ledger/index.js';
+import { openAccount, postEntries, type AccountType, type EntryInput } from '../ledger/index.js';
+import { importCounterparties, importCustomerAccounts, importFees, importPrices, importSecurities } from '../reference/index.js';
+import { importExecutions } from '../trading/index.js';
+import { addBusinessDays } from '../calendar/index.js';
 import { addUser } from '../users/index.js';
 
 /** The demo login printed at start. One user per role, all with this password. */
@@ -17,10 +20,6 @@ const CHART: [string, AccountType, boolean?][] = [
   ['assets:depository:dtc', 'asset'],
   ['assets:receivable:street', 'asset'],
   ['liabilities:payable:street', 'liability'],
-  ['liabilities:customers:C1001:cash', 'liability'],
-  ['liabilities:customers:C1001:securities', 'liability'],
-  ['liabilities:customers:C1002:cash', 'liability'],
-  ['liabilities:customers:C1002:securities', 'liability'],
   ['equity:capital', 'equity'],
   ['income:commissions', 'income'],
   ['expenses:clearing-fees', 'expense'],
@@ -33,10 +32,12 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
   if (Number(rows[0].n) > 0) return false;
   const ctx = { actor: 'demo-seed', clock };
   for (const role of ROLES) await addUser(pool, { name: DEMO_USERS[role], role, password: DEMO_PASSWORD }, ctx);
-  await addAsset(pool, { code: 'AAPL', scale: 0, name: 'Apple Inc. common stock (US0378331005)' }, ctx);
-  await addAsset(pool, { code: 'MSFT', scale: 0, name: 'Microsoft Corp. common stock (US5949181045)' }, ctx);
+  await importSecurities(pool, DEMO_SECURITIES, 'demo securities', ctx);
+  await importCustomerAccounts(pool, DEMO_ACCOUNTS, 'demo accounts', ctx);
+  await importCounterparties(pool, DEMO_COUNTERPARTIES, 'demo counterparties', ctx);
+  await importFees(pool, DEMO_FEES, 'demo fees', ctx);
   for (const [name, type] of CHART) {
-    const owner = /customers:(C\d+)/.exec(name)?.[1] ?? 'firm';
+    const owner = 'firm';
     await openAccount(pool, { name, type, owner, noNegative: name === 'assets:bank:reserve:usd' }, ctx);
   }
   const day = (n: number) => new Date(clock.now().getTime() - n * 86400_000).toISOString().slice(0, 10);
@@ -46,18 +47,42 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
   await postEntries(pool, [
     E('capital', day(30), 'Capital contribution', [['assets:bank:operating:usd', 'USD', '5000000.00'], ['equity:capital', 'USD', '-5000000.00']]),
     E('capital-eur', day(30), 'Capital contribution (EUR)', [['assets:bank:operating:eur', 'EUR', '250000.00'], ['equity:capital', 'EUR', '-250000.00']]),
-    E('deposit-c1001', day(20), 'Customer C1001 deposit', [['assets:bank:reserve:usd', 'USD', '100000.00'], ['liabilities:customers:C1001:cash', 'USD', '-100000.00']]),
-    E('deposit-c1002', day(19), 'Customer C1002 deposit', [['assets:bank:reserve:usd', 'USD', '50000.00'], ['liabilities:customers:C1002:cash', 'USD', '-50000.00']]),
-    E('buy-c1001-aapl', day(10), 'C1001 buys 100 AAPL @ 189.50, commission 5.00', [
-      ['liabilities:customers:C1001:securities', 'AAPL', '-100'], ['assets:receivable:street', 'AAPL', '100'],
-      ['liabilities:customers:C1001:cash', 'USD', '18955.00'], ['liabilities:payable:street', 'USD', '-18950.00'], ['income:commissions', 'USD', '-5.00'],
-    ]),
-    E('settle-c1001-aapl', day(9), 'Settlement at DTC: receive 100 AAPL against 18,950.00', [
-      ['assets:depository:dtc', 'AAPL', '100'], ['assets:receivable:street', 'AAPL', '-100'],
-      ['liabilities:payable:street', 'USD', '18950.00'], ['assets:bank:operating:usd', 'USD', '-18950.00'],
-    ]),
+    E('deposit-c1001', day(20), 'Customer C1001 deposit', [['assets:bank:reserve:usd', 'USD', '100000.00'], ['customers:C1001:cash', 'USD', '-100000.00']]),
+    E('deposit-c1002', day(19), 'Customer C1002 deposit', [['assets:bank:reserve:usd', 'USD', '50000.00'], ['customers:C1002:cash', 'USD', '-50000.00']]),
     E('clearing-fees', day(5), 'Clearing fees for the month', [['expenses:clearing-fees', 'USD', '1250.75'], ['assets:bank:operating:usd', 'USD', '-1250.75']]),
     E('payroll', day(2), 'Payroll', [['expenses:salaries', 'USD', '84000.00'], ['assets:bank:operating:usd', 'USD', '-84000.00']]),
   ], ctx);
+  // A few days of trading, booked the way the front office's files are.
+  const td = (n: number) => addBusinessDays('XNYS', day(0), -n, 'trading');
+  const fills = [
+    'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency',
+    `D1,C1002,MSFT,buy,50,412.30,${td(6)},GSCO,USD`,
+    `D2,C1002,MSFT,buy,30,415.10,${td(5)},MSCO,USD`,
+    `D3,C1001,AAPL,buy,40,191.20,${td(4)},GSCO,USD`,
+    `D4,C1002,MSFT,sell,60,421.00,${td(3)},GSCO,USD`,
+    `D5,C1001,AAPL,sell,25,195.75,${td(2)},MSCO,USD`,
+    `D6,C1002,AAPL,buy,100,194.00,${td(1)},GSCO,USD`,
+  ].join('\n');
+  await importExecutions(pool, fills, ctx, { format: 'csv', source: 'demo' });
+  await importPrices(pool, `symbol,date,price\nAAPL,${td(1)},196.40\nMSFT,${td(1)},418.25\n`, 'demo prices', ctx);
   return true;
 }
+
+const DEMO_SECURITIES = `symbol,name,isin,cusip,asset_class,currency,mic,scale
+AAPL,Apple Inc.,US0378331005,037833100,equity,USD,XNAS,0
+MSFT,Microsoft Corp.,US5949181045,594918104,equity,USD,XNAS,0
+`;
+const DEMO_ACCOUNTS = `account,name,type,currency,tax_residency
+C1001,Alice Example,cash,USD,US
+C1002,Bob Example,margin,USD,GB
+`;
+const DEMO_COUNTERPARTIES = `counterparty,name,type,dtc_participant,bic,lei
+GSCO,Goldman Sachs & Co. LLC,broker,0005,GOLDUS33,FOR8UP27PHTHYVLBNG30
+MSCO,Morgan Stanley & Co. LLC,broker,0050,,
+`;
+// Illustrative rates: replace with the ones in force (SEC Section 31 per million of sales; FINRA TAF per share, capped).
+const DEMO_FEES = `schedule,kind,side,rate,minimum,maximum,effective_from
+default,commission_per_share,all,0.005,1.00,,2020-01-01
+regulatory,sec_fee,sell,27.80,,,2024-05-22
+regulatory,finra_taf,sell,0.000166,,8.30,2024-01-01
+`;

@@ -10,6 +10,7 @@ import {
 } from '../ledger/index.js';
 import { addUser, createToken, getUser, listUsers, setRole } from '../users/index.js';
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
+import { calendarCommands } from '../calendar/index.js';
 
 /**
  * The `backoffice` command. Every command opens the database (embedded in --data, or
@@ -276,6 +277,78 @@ user.command('token <name>').description('create a bearer token for a machine ac
     const t = await createToken(db.pool, await getUser(db.pool, name), o.label, clock);
     console.log(t.token);
   }));
+
+const reference = program.command('reference').description('reference data: securities, customer accounts, counterparties, fees');
+reference.command('import <kind> <file>')
+  .description('import a CSV (securities|accounts|counterparties|fees|prices); all or nothing')
+  .option('--json', 'JSON output: {received, created, updated, unchanged}')
+  .action(async (kind: string, file: string, o: { json?: boolean }) => importReference(kind, file, !!o.json));
+program.command('prices').description('market prices').command('import <file>').description('import closing prices (symbol,date,price)')
+  .option('--json', 'JSON output').action(async (file: string, o: { json?: boolean }) => importReference('prices', file, !!o.json));
+
+async function importReference(kind: string, file: string, json: boolean) {
+  const { IMPORTERS } = await import('../reference/index.js');
+  if (!(kind in IMPORTERS)) throw invalid('KIND_INVALID', `unknown kind "${kind}": one of ${Object.keys(IMPORTERS).join(', ')}`);
+  const text = fs.readFileSync(file, 'utf8');
+  await withDb(async (db) => {
+    const r = await IMPORTERS[kind as keyof typeof IMPORTERS](db.pool, text, file, { actor: actor(), clock });
+    print(json, r, () => `${kind}: ${r.created} added, ${r.updated} updated, ${r.unchanged} unchanged, of ${r.received}`);
+  });
+}
+
+const trades = program.command('trades').description('trade capture');
+trades.command('import <file>')
+  .description('import executions (FIX 4.2/4.4 ExecutionReports, CSV or JSON): books what it can, quarantines the rest; exit 3 when anything was quarantined')
+  .addOption(new Option('--format <f>', 'format (default: detected from the content)').choices(['fix', 'csv', 'json']))
+  .option('--source <name>', 'the feed it came from: execution ids are unique per source (default: the format)')
+  .option('--json', 'JSON output: {received, booked, duplicates, ignored, quarantined: [{record, reason, id}]}')
+  .action(async (file: string, o: { format?: 'fix' | 'csv' | 'json'; source?: string; json?: boolean }) => {
+    const { importExecutions } = await import('../trading/index.js');
+    const text = fs.readFileSync(file, 'utf8');
+    await withDb(async (db) => {
+      const bar = isTty() && !o.json ? new cliProgress.SingleBar({ format: 'booking [{bar}] {value}/{total} records', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      const r = await importExecutions(db.pool, text, { actor: actor(), clock }, { format: o.format, source: o.source, onProgress: (d, t) => { if (!started) { bar?.start(t, 0); started = true; } bar?.update(d); } });
+      bar?.stop();
+      print(!!o.json, r, () => [`${r.received} received: ${r.booked} booked, ${r.duplicates} duplicates, ${r.ignored} ignored, ${r.quarantined.length} quarantined`, ...r.quarantined.map((q) => `  quarantined ${q.id}: ${q.reason}`)].join('\n'));
+      if (r.quarantined.length) process.exitCode = 3;
+    });
+  });
+trades.command('list')
+  .description('trades, newest first')
+  .option('--date <d>').option('--account <a>').option('--symbol <s>').option('--status <s>')
+  .option('--json', 'JSON output: [{id, execId, account, symbol, side, quantity, price, tradeDate, settleDate, gross, commission, secFee, finraTaf, net, status, ...}]')
+  .action(async (o: { date?: string; account?: string; symbol?: string; status?: string; json?: boolean }) => withDb(async (db) => {
+    const { listTrades } = await import('../trading/index.js');
+    const rows = await listTrades(db.pool, o);
+    print(!!o.json, rows, () => table(rows.map((t) => ({ trade: t.id, date: t.tradeDate, settle: t.settleDate + (t.settleProvisional ? '?' : ''), account: t.account, side: t.side, quantity: t.quantity, symbol: t.symbol, price: t.price, net: t.net, status: t.status })), ['trade', 'date', 'settle', 'account', 'side', 'quantity', 'symbol', 'price', 'net', 'status'], ['quantity', 'price', 'net']));
+  }));
+trades.command('quarantine').description('records that could not be booked').option('--json', 'JSON output')
+  .action(async (o: { json?: boolean }) => withDb(async (db) => {
+    const { listQuarantine } = await import('../trading/index.js');
+    const rows = await listQuarantine(db.pool);
+    print(!!o.json, rows, () => table(rows.map((q) => ({ id: q.id, reason: q.reason })), ['id', 'reason']));
+  }));
+trades.command('retry <id>').description('retry a quarantined record, as it was or corrected').option('--raw <text>', 'the corrected record (a CSV row, a FIX message, a JSON object)').option('--json', 'JSON output')
+  .action(async (id: string, o: { raw?: string; json?: boolean }) => withDb(async (db) => {
+    const { retryQuarantined } = await import('../trading/index.js');
+    const r = await retryQuarantined(db.pool, id, { actor: actor(), clock }, o.raw);
+    print(!!o.json, r, () => (r.resolved ? `booked: ${id} resolved` : `still quarantined: ${r.quarantined[0]?.reason}`));
+    if (!r.resolved) process.exitCode = 3;
+  }));
+
+program.command('positions')
+  .description('positions per account and security')
+  .option('--account <a>').option('--security <s>').option('--as-of <date>')
+  .addOption(new Option('--basis <b>', 'trade date or settlement date').choices(['trade', 'settlement']).default('trade'))
+  .option('--json', 'JSON output: [{account, security, quantity, basis, price, marketValue, costBasis, unrealizedPnl, currency}], quantity a decimal string')
+  .action(async (o: { account?: string; security?: string; asOf?: string; basis: 'trade' | 'settlement'; json?: boolean }) => withDb(async (db) => {
+    const { positions } = await import('../trading/index.js');
+    const rows = await positions(db.pool, o);
+    print(!!o.json, rows, () => table(rows.map((p) => ({ account: p.account, security: p.security, quantity: p.quantity, price: p.price ?? '', value: p.marketValue ?? '', cost: p.costBasis ?? '', unrealized: p.unrealizedPnl ?? '' })), ['account', 'security', 'quantity', 'price', 'value', 'cost', 'unrealized'], ['quantity', 'price', 'value', 'cost', 'unrealized']));
+  }));
+
+calendarCommands(program);
 
 program.command('migrate').description('create or migrate the database and exit').action(async () => withDb(async (db) => {
   console.log(`database ready: ${db.where}`);

@@ -12,6 +12,10 @@ export const PERMISSIONS = {
   'ledger.configure': ['admin', 'finance'],
   'ledger.close': ['admin', 'finance'],
   'audit.read': ['admin', 'finance', 'compliance', 'auditor'],
+  'reference.read': ['admin', 'operations', 'finance', 'compliance', 'auditor'],
+  'reference.manage': ['admin', 'operations', 'finance'],
+  'trading.read': ['admin', 'operations', 'finance', 'compliance', 'auditor'],
+  'trading.import': ['admin', 'operations'],
   'users.manage': ['admin'],
   'self': ['admin', 'operations', 'finance', 'compliance', 'hr', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;

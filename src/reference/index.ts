@@ -10,3 +10,4 @@ export {
 } from './reference.js';
 export { isValidIsin, isValidCusip, isValidLei, isValidBic } from './identifiers.js';
 export { ReferenceRejected } from './errors.js';
+export { referenceRoutes, IMPORTERS } from './http.js';

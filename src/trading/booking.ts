@@ -68,12 +68,11 @@ interface Ref {
 }
 
 async function loadRef(c: Client | Pool): Promise<Ref> {
-  const [secs, accts, cps, curr] = await Promise.all([
-    c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class FROM securities'),
-    c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts'),
-    c.query<{ code: string }>('SELECT code FROM counterparties'),
-    c.query<{ code: string; scale: number }>("SELECT code, scale FROM assets WHERE kind = 'currency'"),
-  ]);
+  // One after another: a transaction's client runs one query at a time.
+  const secs = await c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class FROM securities');
+  const accts = await c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts');
+  const cps = await c.query<{ code: string }>('SELECT code FROM counterparties');
+  const curr = await c.query<{ code: string; scale: number }>("SELECT code, scale FROM assets WHERE kind = 'currency'");
   return {
     securities: new Map(secs.rows.map((r) => [r.symbol, r])),
     accounts: new Map(accts.rows.map((r) => [r.account, r])),

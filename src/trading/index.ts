@@ -12,3 +12,4 @@ export { listLots, listRealized, computeLots } from './lots.js';
 export { computeFees, FeeBook } from './fees.js';
 export { parseFixMessage, splitFixMessages, FixParseError } from './fix-parser.js';
 export { toExecutionReport, replayExecutions, type ExecutionReport } from './execution-report.js';
+export { tradingRoutes } from './http.js';

@@ -8,7 +8,8 @@ export type ExecFormat = 'fix' | 'csv' | 'json';
 
 /** Guess the format of an executions file from its content. */
 export function detectFormat(text: string): ExecFormat {
-  const t = text.trimStart();
+  // Comment lines (#) may head a FIX file.
+  const t = text.split(/\r?\n/).filter((l) => !l.startsWith('#')).join('\n').trimStart();
   if (t.startsWith('8=FIX')) return 'fix';
   if (t.startsWith('[') || t.startsWith('{')) return 'json';
   return 'csv';
@@ -31,7 +32,8 @@ export function readFix(text: string, source = 'fix'): (ExecutionInput | Unreada
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       const d = e.details[0];
-      return { source, record, format: 'fix', raw, reason: `${record}: ${e.message}`, field: d?.field, rule: e.code } satisfies UnreadableRecord;
+      // The parser's message already names the line and the message.
+      return { source, record, format: 'fix', raw, reason: e.message.startsWith('line ') ? e.message : `${record}: ${e.message}`, field: d?.field, rule: e.code } satisfies UnreadableRecord;
     }
   });
 }
