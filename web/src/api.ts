@@ -33,7 +33,10 @@ export type Query = Record<string, string | number | undefined | null>;
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   query?: Query;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, as text/plain (a file's content); instead of `body`. */
+  text?: string;
   signal?: AbortSignal;
   /**
    * Leave 401 to the caller instead of sending the browser to /login. The login form needs this:
@@ -54,14 +57,16 @@ export function withQuery(path: string, query?: Query): string {
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = options.body === undefined ? 'GET' : 'POST', query, body, signal } = options;
+  const { query, body, text: plain, signal } = options;
+  const { method = body === undefined && plain === undefined ? 'GET' : 'POST' } = options;
   const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (plain !== undefined) headers['Content-Type'] = 'text/plain; charset=utf-8';
+  else if (body !== undefined) headers['Content-Type'] = 'application/json';
 
   const res = await fetch(withQuery(path, query), {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: plain !== undefined ? plain : body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
     signal,
   });
@@ -203,6 +208,168 @@ export interface TrialBalance {
   totals: { asset: string; debit: string; credit: string }[];
 }
 
+export const TRADE_SIDES = ['buy', 'sell', 'short'] as const;
+export type TradeSide = (typeof TRADE_SIDES)[number];
+export const TRADE_STATUSES = ['booked', 'canceled', 'corrected'] as const;
+export type TradeStatus = (typeof TRADE_STATUSES)[number];
+
+/** A booked execution. Quantities, prices and money are decimal strings. */
+export interface Trade {
+  id: string;
+  source: string;
+  execId: string;
+  orderId: string | null;
+  account: string;
+  symbol: string;
+  side: TradeSide;
+  quantity: string;
+  price: string;
+  currency: string;
+  tradeDate: string;
+  settleDate: string;
+  settleProvisional: boolean;
+  counterparty: string;
+  gross: string;
+  commission: string;
+  secFee: string;
+  finraTaf: string;
+  net: string;
+  status: TradeStatus;
+  entryId: string;
+  reversalEntryId: string | null;
+  replaces: string | null;
+}
+
+export interface TradeFilter {
+  date?: string;
+  from?: string;
+  to?: string;
+  account?: string;
+  symbol?: string;
+  side?: string;
+  status?: string;
+  limit?: number;
+}
+
+export type PositionBasis = 'trade' | 'settlement';
+
+export interface Position {
+  account: string;
+  security: string;
+  /** Negative for a short position. */
+  quantity: string;
+  basis: PositionBasis;
+  asOf: string | null;
+  price: string | null;
+  priceDate: string | null;
+  marketValue: string | null;
+  costBasis: string | null;
+  unrealizedPnl: string | null;
+  currency: string;
+}
+
+export interface PositionFilter {
+  account?: string;
+  security?: string;
+  asOf?: string;
+  basis?: PositionBasis;
+}
+
+export interface Lot {
+  symbol: string;
+  lotId: string;
+  tradeId: string;
+  openDate: string;
+  quantity: string;
+  remaining: string;
+  unitCost: string;
+}
+
+export interface RealizedPnl {
+  symbol: string;
+  saleTrade: string;
+  lotId: string;
+  quantity: string;
+  proceeds: string;
+  cost: string;
+  pnl: string;
+  tradeDate: string;
+}
+
+export interface CashAvailable {
+  account: string;
+  type: string;
+  currency: string;
+  available: string;
+  balance: string;
+}
+
+export interface CustomerAccount {
+  account: string;
+  name: string;
+  type: string;
+  currency: string;
+  status: string;
+  taxResidency: string | null;
+  feeSchedule: string;
+}
+
+export interface Security {
+  symbol: string;
+  name: string;
+  isin: string | null;
+  cusip: string | null;
+  assetClass: string;
+  currency: string;
+  mic: string;
+  scale: number;
+  multiplier: string;
+}
+
+export interface Inventory {
+  security: string;
+  asOf: string | null;
+  customers: { account: string; quantity: string }[];
+  firm: { ledgerAccount: string; quantity: string }[];
+  customerTotal: string;
+}
+
+export interface Price {
+  symbol: string;
+  date: string;
+  price: string;
+  currency: string;
+}
+
+export const IMPORT_FORMATS = ['fix', 'csv', 'json'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ImportResult {
+  received: number;
+  booked: number;
+  duplicates: number;
+  ignored: number;
+  quarantined: { record: string; reason: string; id: string }[];
+}
+
+export interface RetryResult extends ImportResult {
+  /** True when the record is booked (or known) now and left the quarantine. */
+  resolved: boolean;
+}
+
+export interface QuarantinedRecord {
+  id: string;
+  source: string;
+  record: string;
+  format: string;
+  raw: string;
+  reason: string;
+  field: string | null;
+  rule: string | null;
+  status: string;
+  receivedAt: string;
+}
+
 export interface AuditVerification {
   ok: boolean;
   checked: number;
@@ -242,6 +409,44 @@ export const ledger = {
   ) => api<Activity>(`/api/ledger/accounts/${enc(account)}/activity`, { query, signal }),
   trialBalance: (asOf: string, signal?: AbortSignal) =>
     api<TrialBalance>('/api/ledger/trial-balance', { query: { asOf }, signal }),
+};
+
+export const trading = {
+  trades: (filter: TradeFilter, signal?: AbortSignal) =>
+    api<Trade[]>('/api/trades', { query: { ...filter }, signal }),
+  positions: (filter: PositionFilter, signal?: AbortSignal) =>
+    api<Position[]>('/api/positions', { query: { ...filter }, signal }),
+  lots: (account: string, signal?: AbortSignal) =>
+    api<Lot[]>(`/api/trading/accounts/${enc(account)}/lots`, { signal }),
+  realized: (account: string, signal?: AbortSignal) =>
+    api<RealizedPnl[]>(`/api/trading/accounts/${enc(account)}/realized`, { signal }),
+  cash: (account: string, signal?: AbortSignal) =>
+    api<CashAvailable>(`/api/trading/accounts/${enc(account)}/cash`, { signal }),
+  inventory: (symbol: string, asOf: string | undefined, signal?: AbortSignal) =>
+    api<Inventory>(`/api/inventory/${enc(symbol)}`, { query: { asOf }, signal }),
+  /** Books a file of executions; `text` is the file's content exactly as read. */
+  importFile: (text: string, format: ImportFormat) =>
+    api<ImportResult>('/api/trades/import', { query: { format }, text }),
+  quarantine: (signal?: AbortSignal) => api<QuarantinedRecord[]>('/api/trades/quarantine', { signal }),
+  /** Retries a quarantined record, as stored or with a corrected `raw`. */
+  retry: (id: string, raw?: string) =>
+    api<RetryResult>(`/api/trades/quarantine/${enc(id)}/retry`, { body: raw === undefined ? {} : { raw } }),
+};
+
+export const reference = {
+  accounts: (signal?: AbortSignal) => api<CustomerAccount[]>('/api/reference/accounts', { signal }),
+  securities: (signal?: AbortSignal) => api<Security[]>('/api/reference/securities', { signal }),
+  security: (symbol: string, signal?: AbortSignal) =>
+    api<Security>(`/api/reference/securities/${enc(symbol)}`, { signal }),
+  /** The latest price, or null when the security has none (404). */
+  latestPrice: async (symbol: string, signal?: AbortSignal): Promise<Price | null> => {
+    try {
+      return await api<Price>(`/api/prices/${enc(symbol)}/latest`, { signal });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  },
 };
 
 export const audit = {

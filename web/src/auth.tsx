@@ -29,3 +29,12 @@ export function useCanWrite(): boolean {
   const { user } = useAuth();
   return !!user && !READ_ONLY_ROLES.includes(user.role);
 }
+
+/** Roles that may import executions and retry quarantined records. */
+const IMPORT_ROLES: readonly Role[] = ['admin', 'operations'];
+
+/** Whether the signed-in user may import trade files and retry quarantined records. */
+export function useCanImport(): boolean {
+  const { user } = useAuth();
+  return !!user && IMPORT_ROLES.includes(user.role);
+}

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Group, Title } from '@mantine/core';
+import { Alert, Anchor, Group, Paper, SimpleGrid, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 
@@ -32,3 +32,37 @@ export function AppLink({ to, children }: { to: string; children: ReactNode }) {
 
 /** Style for cells holding decimal strings: right aligned, digits in columns. */
 export const amountStyle = { textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
+
+/** Label/value pairs of a record, in a responsive grid (the header facts of a detail page). */
+export function DetailFields({ fields, testId }: { fields: [string, ReactNode][]; testId?: string }) {
+  return (
+    <Paper withBorder p="md" data-testid={testId}>
+      <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} spacing="sm">
+        {fields.map(([label, value]) => (
+          <div key={label}>
+            <Text size="xs" c="dimmed">
+              {label}
+            </Text>
+            <Text size="sm" style={{ overflowWrap: 'anywhere' }} data-field={label}>
+              {value}
+            </Text>
+          </div>
+        ))}
+      </SimpleGrid>
+    </Paper>
+  );
+}
+
+/** Heading of a section of a page, with optional controls on the right. */
+export function SectionHeader({ title, children }: { title: ReactNode; children?: ReactNode }) {
+  return (
+    <Group justify="space-between" align="flex-end" mb="xs" mt="lg" wrap="wrap">
+      <Title order={4}>{title}</Title>
+      {children && (
+        <Group gap="sm" align="flex-end">
+          {children}
+        </Group>
+      )}
+    </Group>
+  );
+}

@@ -14,3 +14,13 @@ export function accountPath(name: string): string {
 export function entryPath(id: string): string {
   return `/journal/${encodeURIComponent(id)}`;
 }
+
+/** Path of a customer (trading) account's page: positions, lots, P&L, trades. */
+export function customerPath(account: string): string {
+  return `/customers/${encodeURIComponent(account)}`;
+}
+
+/** Path of a security's page: reference data, price, inventory, trades. */
+export function securityPath(symbol: string): string {
+  return `/securities/${encodeURIComponent(symbol)}`;
+}

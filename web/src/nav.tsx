@@ -21,6 +21,13 @@ const EntryPage = lazy(() => import('./pages/Entry'));
 const AccountsPage = lazy(() => import('./pages/Accounts'));
 const AccountPage = lazy(() => import('./pages/Account'));
 const AuditPage = lazy(() => import('./pages/Audit'));
+const TradesPage = lazy(() => import('./pages/Trades'));
+const PositionsPage = lazy(() => import('./pages/Positions'));
+const CustomersPage = lazy(() => import('./pages/Customers'));
+const CustomerPage = lazy(() => import('./pages/Customer'));
+const SecuritiesPage = lazy(() => import('./pages/Securities'));
+const SecurityPage = lazy(() => import('./pages/Security'));
+const ImportPage = lazy(() => import('./pages/Import'));
 
 export const NAV: NavItem[] = [
   { label: 'Trial balance', path: '/trial-balance', element: <TrialBalancePage /> },
@@ -36,6 +43,24 @@ export const NAV: NavItem[] = [
     element: <AccountsPage />,
     routes: [{ path: '/accounts/:name', element: <AccountPage /> }],
   },
+  { label: 'Trades', path: '/trades', element: <TradesPage /> },
+  {
+    label: 'Positions',
+    path: '/positions',
+    element: <PositionsPage />,
+    // Customer accounts are reached from positions, trades and inventory.
+    routes: [
+      { path: '/customers', element: <CustomersPage /> },
+      { path: '/customers/:account', element: <CustomerPage /> },
+    ],
+  },
+  {
+    label: 'Securities',
+    path: '/securities',
+    element: <SecuritiesPage />,
+    routes: [{ path: '/securities/:symbol', element: <SecurityPage /> }],
+  },
+  { label: 'Import', path: '/import', element: <ImportPage /> },
   { label: 'Audit', path: '/audit', element: <AuditPage /> },
 ];
 
