@@ -125,14 +125,15 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     await page.waitForURL(/\/journal$/);
     const payroll = page.getByRole('gridcell', { name: 'Payroll', exact: true });
     await payroll.waitFor();
-    await page.getByText('8 entries loaded').waitFor();
+    await page.getByText('12 entries loaded').waitFor();
     for (const memo of ['Capital contribution', 'Customer C1001 deposit', 'Clearing fees for the month']) {
       await page.getByRole('gridcell', { name: memo, exact: true }).waitFor();
     }
     await page.screenshot({ path: path.join(SHOTS, 'browser-journal.png'), fullPage: true });
 
     const api = (await (await context.request.get(`${server.url}/api/ledger/entries`)).json()) as { items: { id: string; memo: string; key: string }[] };
-    expect(api.items).toHaveLength(8);
+    // Six entries of the demo firm's own, six from its trades.
+    expect(api.items).toHaveLength(12);
     const payrollEntry = api.items.find((e) => e.memo === 'Payroll')!;
     expect(payrollEntry.key).toBe('demo:payroll');
     // The entry's id shows in its row, as a link to the entry.
@@ -141,6 +142,36 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     await page.waitForURL(new RegExp(`/journal/${payrollEntry.id}$`));
     await page.getByText('expenses:salaries').first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'browser-entry.png'), fullPage: true });
+  });
+
+  it('shows the demo trades in the blotter and imports a file with a bad record', async () => {
+    await page.getByRole('link', { name: 'Trades' }).click();
+    await page.waitForURL(/\/trades/);
+    const blotter = page.getByTestId('trade-blotter');
+    await blotter.waitFor();
+    const api = (await (await context.request.get(`${server.url}/api/trades`)).json()) as { execId: string; account: string; symbol: string }[];
+    expect(api.map((t) => t.execId).sort()).toEqual(['D1', 'D2', 'D3', 'D4', 'D5', 'D6']);
+    for (const t of api) await blotter.getByRole('gridcell', { name: t.execId, exact: true }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-trades.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Import' }).click();
+    await page.waitForURL(/\/import/);
+    const file = path.join(SHOTS, 'browser-import.csv');
+    fs.writeFileSync(file, [
+      'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency',
+      `B1,C1002,AAPL,buy,10,190.00,${api.length ? (await (await context.request.get(`${server.url}/api/trades`)).json() as { tradeDate: string }[])[0]!.tradeDate : ''},GSCO,USD`,
+      'B2,C9999,AAPL,buy,10,190.00,2026-03-02,GSCO,USD',
+    ].join('\n'));
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const summary = page.getByTestId('import-summary');
+    await summary.waitFor();
+    expect(await summary.getByTestId('import-booked').first().textContent()).toContain('1');
+    expect(await summary.getByTestId('import-quarantined').first().textContent()).toContain('1');
+    await page.getByText('account "C9999" is not known').first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-import.png'), fullPage: true });
+    const trades = (await (await context.request.get(`${server.url}/api/trades?account=C1002&symbol=AAPL`)).json()) as { execId: string }[];
+    expect(trades.map((t) => t.execId)).toContain('B1');
   });
 
   it('signs out, and the pages then ask for a sign-in again', async () => {
