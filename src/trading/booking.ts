@@ -94,6 +94,8 @@ interface TradeRow {
   quantity: string; price: string; currency: string; trade_date: string; settle_date: string; settle_provisional: boolean;
   counterparty: string; gross: bigint; commission: bigint; sec_fee: bigint; finra_taf: bigint; net: bigint;
   entry_key: string; replaces: string | null;
+  /** Place in the FIFO queue of its account and security; a correction takes the corrected fill's. */
+  fifo_seq: string | null;
 }
 
 /**
@@ -177,7 +179,7 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
       id: newId('trd'), source: x.source, exec_id: allocs.length > 1 ? `${x.execId}:${a.account}` : x.execId, order_id: x.orderId ?? null,
       account: a.account, symbol: sec.symbol, side: x.side!, quantity: q, price: x.price!, currency: sec.currency,
       trade_date: x.tradeDate!, settle_date: settleDate, settle_provisional: provisional, counterparty: cpty,
-      gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: key, replaces,
+      gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: key, replaces, fifo_seq: null,
     });
   });
   return { trades, entries };
@@ -232,18 +234,22 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
     [inputs.map((x) => x.source), inputs.map((x) => x.execId)]);
   const known = new Set(seen.rows.map((r) => `${r.source}\u0000${r.exec_id}`));
 
-  // Trades that cancels and corrections may refer to: in the database, or booked earlier in this chunk.
+  // Trades that cancels and corrections may refer to, by the execution that booked them (a block
+  // fill booked one child trade per allocation): in the database, or booked earlier in this chunk.
   const refs = inputs.filter((x) => x.kind === 'cancel' || x.kind === 'correct').map((x) => x.refExecId ?? '');
-  const live = new Map<string, Booked>();
+  const live = new Map<string, Booked[]>();
   if (refs.length) {
     const { rows } = await c.query(
-      `SELECT t.*, e.id AS entry_id FROM executions x JOIN trades t ON t.id = x.trade_id JOIN journal_entries e ON e.id = t.entry_id
-        WHERE x.exec_id = ANY($1) AND t.status = 'booked'`, [refs]);
+      `SELECT x.exec_id AS by_exec, t.*, e.id AS entry_id FROM executions x
+         JOIN trades t ON t.source = x.source AND (t.exec_id = x.exec_id OR t.exec_id LIKE x.exec_id || ':%')
+         JOIN journal_entries e ON e.id = t.entry_id
+        WHERE x.exec_id = ANY($1) AND x.kind <> 'cancel' AND t.status = 'booked' ORDER BY t.id`, [refs]);
     for (const t of rows) {
       const ps = await c.query(`SELECT a.name AS account, p.asset, p.amount, s.scale FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
          JOIN accounts a ON a.id = p.account_id JOIN assets s ON s.code = p.asset WHERE e.id = $1 ORDER BY p.line`, [t.entry_id]);
-      const key = `${t.source}\u0000${t.exec_id}`;
-      live.set(key, { trade: { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' }, postings: ps.rows.map((p) => ({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) })) });
+      const key = `${t.source}\u0000${t.by_exec}`;
+      const booked: Booked = { trade: { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' }, postings: ps.rows.map((p) => ({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) })) };
+      live.set(key, [...(live.get(key) ?? []), booked]);
     }
   }
 
@@ -267,42 +273,48 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
         inBatch.add(k);
         continue;
       }
-      let replaces: string | null = null;
       if (x.kind === 'cancel' || x.kind === 'correct') {
-        if (!x.refExecId) throw new Quarantine(`a ${x.kind === 'cancel' ? 'cancel' : 'correction'} needs ExecRefID`, 'exec_ref_id', 'REQUIRED');
-        const target = live.get(`${x.source}\u0000${x.refExecId}`);
-        if (!target) throw new Quarantine(`refers to execution ${x.refExecId}, which is unknown or no longer booked`, 'exec_ref_id', 'UNKNOWN_EXECUTION');
+        const what = x.kind === 'cancel' ? 'cancel' : 'correction';
+        if (!x.refExecId) throw new Quarantine(`a ${what} needs ExecRefID`, 'exec_ref_id', 'REQUIRED');
+        const targets = live.get(`${x.source}\u0000${x.refExecId}`);
+        if (!targets?.length) throw new Quarantine(`refers to execution ${x.refExecId}, which is unknown or no longer booked`, 'exec_ref_id', 'UNKNOWN_EXECUTION');
+        // Everything is checked before anything of the record is queued: a refusal leaves no half.
+        for (const t of targets) {
+          if (ref.closedThrough && t.trade.trade_date <= ref.closedThrough) throw new Quarantine(`the trade it ${x.kind === 'cancel' ? 'cancels' : 'corrects'} is dated ${t.trade.trade_date}, in a closed period (closed through ${ref.closedThrough})`, 'exec_ref_id', 'PERIOD_CLOSED');
+        }
         let booked: { trades: TradeRow[]; entries: EntryInput[] } | undefined;
         if (x.kind === 'correct') {
+          if (targets.length > 1) throw new Quarantine(`execution ${x.refExecId} was a block allocated to ${targets.length} accounts: cancel it and book the corrected block`, 'exec_ref_id', 'BLOCK_CORRECTION');
           // A correction restates the fill; what it leaves out stays as it was.
-          const t = target.trade;
+          const t = targets[0]!.trade;
           booked = priceFill({ ...x, account: x.account ?? t.account, symbol: x.symbol ?? t.symbol, side: x.side ?? t.side, tradeDate: x.tradeDate ?? t.trade_date, counterparty: x.counterparty ?? t.counterparty, currency: x.currency ?? t.currency, allocations: undefined }, ref, t.id);
+          // It keeps the corrected fill's place in the FIFO queue.
+          booked.trades[0]!.fifo_seq = t.fifo_seq === null || t.fifo_seq === undefined ? null : String(t.fifo_seq);
         }
-        const reversalKey = `${x.kind}:${x.source}:${x.execId}`;
-        entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.postings.map((p) => ({ ...p, amount: p.amount.startsWith('-') ? p.amount.slice(1) : `-${p.amount}` })) });
-        if (ref.closedThrough && target.trade.trade_date <= ref.closedThrough) throw new Quarantine(`the trade it corrects is dated ${target.trade.trade_date}, in a closed period`, 'exec_ref_id', 'PERIOD_CLOSED');
-        ended.push({ id: target.trade.id, status: x.kind === 'cancel' ? 'canceled' : 'corrected', reversalKey });
+        targets.forEach((target, i) => {
+          const reversalKey = `${x.kind}:${x.source}:${x.execId}${targets.length > 1 ? `:${i + 1}` : ''}`;
+          entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.postings.map((p) => ({ ...p, amount: p.amount.startsWith('-') ? p.amount.slice(1) : `-${p.amount}` })) });
+          ended.push({ id: target.trade.id, status: x.kind === 'cancel' ? 'canceled' : 'corrected', reversalKey });
+          touched.add(`${target.trade.account}\u0000${target.trade.symbol}`);
+        });
         live.delete(`${x.source}\u0000${x.refExecId}`);
-        touched.add(`${target.trade.account}\u0000${target.trade.symbol}`);
-        replaces = target.trade.id;
         if (booked) {
           for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
           entries.push(...booked.entries);
           const nt = booked.trades[0]!;
-          live.set(k, { trade: nt, postings: booked.entries[0]!.postings });
+          live.set(k, [{ trade: nt, postings: booked.entries[0]!.postings }]);
           execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: nt.id, raw: x.raw });
-          out.booked++;
         } else {
-          execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: replaces, raw: x.raw });
-          out.booked++;
+          execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: targets[0]!.trade.id, raw: x.raw });
         }
+        out.booked++;
         inBatch.add(k);
         continue;
       }
       const booked = priceFill(x, ref, null);
       for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
       entries.push(...booked.entries);
-      booked.trades.forEach((t, i) => live.set(`${x.source}\u0000${t.exec_id}`, { trade: t, postings: booked.entries[i]!.postings }));
+      live.set(k, booked.trades.map((t, i) => ({ trade: t, postings: booked.entries[i]!.postings })));
       execRows.push({ source: x.source, exec_id: x.execId, kind: 'book', ref: null, trade: booked.trades[0]!.id, raw: x.raw });
       inBatch.add(k);
       out.booked++;
@@ -326,16 +338,25 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
 
   if (newTrades.length) {
     const T = newTrades;
+    // FIFO places: a range reserved for the new fills; a correction copies the corrected fill's.
+    const fresh = T.filter((t) => t.fifo_seq === null && !(t.replaces && T.some((o) => o.id === t.replaces))).length;
+    let next = fresh ? BigInt((await c.query<{ last: bigint }>(`SELECT setval('trade_fifo_seq', nextval('trade_fifo_seq') + $1 - 1) AS last`, [fresh])).rows[0]!.last) - BigInt(fresh) + 1n : 0n;
+    const byId = new Map(T.map((t) => [t.id, t]));
+    for (const t of T) {
+      if (t.fifo_seq !== null) continue;
+      const replaced = t.replaces ? byId.get(t.replaces) : undefined;
+      t.fifo_seq = replaced ? replaced.fifo_seq : (next++).toString();
+    }
     await c.query(
       `INSERT INTO trades (id, source, exec_id, order_id, account, symbol, side, quantity, price, currency, trade_date, settle_date,
-         settle_provisional, counterparty, gross, commission, sec_fee, finra_taf, net, entry_id, replaces, status, booked_at)
-       SELECT *, 'booked', $22::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         settle_provisional, counterparty, gross, commission, sec_fee, finra_taf, net, entry_id, replaces, fifo_seq, status, booked_at)
+       SELECT t.*, 'booked', $22::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
          $8::numeric[], $9::numeric[], $10::text[], $11::date[], $12::date[], $13::bool[], $14::text[], $15::numeric[], $16::numeric[],
-         $17::numeric[], $18::numeric[], $19::numeric[], $20::text[], $21::text[])`,
+         $17::numeric[], $18::numeric[], $19::numeric[], $20::text[], $21::text[], $23::bigint[]) AS t`,
       [T.map((t) => t.id), T.map((t) => t.source), T.map((t) => t.exec_id), T.map((t) => t.order_id), T.map((t) => t.account), T.map((t) => t.symbol), T.map((t) => t.side),
         T.map((t) => t.quantity), T.map((t) => t.price), T.map((t) => t.currency), T.map((t) => t.trade_date), T.map((t) => t.settle_date), T.map((t) => t.settle_provisional),
         T.map((t) => t.counterparty), T.map((t) => t.gross.toString()), T.map((t) => t.commission.toString()), T.map((t) => t.sec_fee.toString()), T.map((t) => t.finra_taf.toString()), T.map((t) => t.net.toString()),
-        T.map((t) => entryIds.get(t.entry_key) ?? ''), T.map((t) => t.replaces), now],
+        T.map((t) => entryIds.get(t.entry_key) ?? ''), T.map((t) => t.replaces), now, T.map((t) => t.fifo_seq)],
     );
   }
   for (const e of ended) {

@@ -69,7 +69,7 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
     `SELECT t.account, t.symbol, t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
        FROM trades t JOIN unnest($1::text[], $2::text[]) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
        JOIN assets s ON s.code = t.currency
-      WHERE t.status = 'booked' ORDER BY t.account, t.symbol, t.trade_date, t.booked_at, t.id`, [accounts, symbols]);
+      WHERE t.status = 'booked' ORDER BY t.account, t.symbol, t.trade_date, t.fifo_seq`, [accounts, symbols]);
   const by = new Map<string, TradeForLots[]>();
   for (const r of rows) {
     const k = `${r.account}\u0000${r.symbol}`;

@@ -1,8 +1,8 @@
 import type { Client, Pool } from '../db/index.js';
-import { fromMinor, notFound, parseDate, type Clock } from '../kernel/index.js';
+import { Dec, fromMinor, notFound, parseDate, type Clock } from '../kernel/index.js';
 import { bookExecutions, type ImportResult } from './booking.js';
 import { readExecutions, type ExecFormat } from './ingest.js';
-import { recomputeLots } from './lots.js';
+import { computeLots, recomputeLots } from './lots.js';
 import { withTx } from '../db/index.js';
 import { invalid } from '../kernel/index.js';
 
@@ -79,15 +79,29 @@ export async function retryQuarantined(pool: Pool, id: string, ctx: { actor: str
  */
 export async function selectLots(pool: Pool, tradeId: string, selection: { lot: string; quantity: string }[]): Promise<void> {
   await withTx(pool, async (c) => {
-    const { rows } = await c.query("SELECT account, symbol, side, quantity FROM trades WHERE id = $1 AND status = 'booked' FOR UPDATE", [tradeId]);
+    const { rows } = await c.query("SELECT account, symbol, side, quantity, trade_date, fifo_seq FROM trades WHERE id = $1 AND status = 'booked' FOR UPDATE", [tradeId]);
     const t = rows[0];
     if (!t) throw notFound('TRADE_NOT_FOUND', `trade ${tradeId} does not exist or is not booked`);
     if (t.side === 'buy') throw invalid('LOT_SELECTION_INVALID', `trade ${tradeId} is a buy: only sales close lots`);
+    // The lots open just before this sale, in the order the books relieve them.
+    const before = await c.query(
+      `SELECT t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
+         FROM trades t JOIN assets s ON s.code = t.currency
+        WHERE t.account = $1 AND t.symbol = $2 AND t.status = 'booked' AND (t.trade_date, t.fifo_seq) < ($3::date, $4::bigint)
+        ORDER BY t.trade_date, t.fifo_seq`, [t.account, t.symbol, t.trade_date, t.fifo_seq]);
+    const open = new Map(computeLots(before.rows).lots.filter((l) => !l.short).map((l) => [l.lotId, l.remaining]));
+    let total = new Dec(0);
+    const seen = new Set<string>();
     for (const s of selection) {
-      const ok = await c.query("SELECT 1 FROM trades WHERE id = $1 AND account = $2 AND symbol = $3 AND side = 'buy' AND status = 'booked'", [s.lot, t.account, t.symbol]);
-      if (!ok.rowCount) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot} is not a buy of ${t.symbol} in account ${t.account}`);
-      if (!/^\d+(\.\d+)?$/.test(s.quantity)) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot}: quantity "${s.quantity}" must be a positive decimal`);
+      if (!/^\d+(\.\d+)?$/.test(s.quantity) || new Dec(s.quantity).lte(0)) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot}: quantity "${s.quantity}" must be a positive decimal`);
+      if (seen.has(s.lot)) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot} is named twice`);
+      seen.add(s.lot);
+      const remaining = open.get(s.lot);
+      if (remaining === undefined) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot} is not an open lot of ${t.symbol} in account ${t.account} at the time of sale ${tradeId}`);
+      if (remaining.lt(s.quantity)) throw invalid('LOT_SELECTION_INVALID', `lot ${s.lot} holds ${remaining.toFixed()} at the time of the sale, not ${s.quantity}`);
+      total = total.add(s.quantity);
     }
+    if (total.gt(t.quantity)) throw invalid('LOT_SELECTION_INVALID', `the selection closes ${total.toFixed()}, more than the sale's ${new Dec(t.quantity).toFixed()}`);
     await c.query('UPDATE trades SET lot_selection = $2 WHERE id = $1', [tradeId, JSON.stringify(selection)]);
     await recomputeLots(c, [[t.account, t.symbol]]);
   });
