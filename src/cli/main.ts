@@ -348,6 +348,33 @@ program.command('positions')
     print(!!o.json, rows, () => table(rows.map((p) => ({ account: p.account, security: p.security, quantity: p.quantity, price: p.price ?? '', value: p.marketValue ?? '', cost: p.costBasis ?? '', unrealized: p.unrealizedPnl ?? '' })), ['account', 'security', 'quantity', 'price', 'value', 'cost', 'unrealized'], ['quantity', 'price', 'value', 'cost', 'unrealized']));
   }));
 
+program.command('inventory <symbol>')
+  .description("the firm's inventory of a security: customer positions and where the firm holds it")
+  .option('--as-of <date>').option('--json', 'JSON output: {security, asOf, customers: [{account, quantity}], firm: [{ledgerAccount, quantity}], customerTotal}')
+  .action(async (symbol: string, o: { asOf?: string; json?: boolean }) => withDb(async (db) => {
+    const { inventory } = await import('../trading/index.js');
+    const inv = await inventory(db.pool, symbol, o.asOf);
+    print(!!o.json, inv, () => `${table([...inv.customers.map((c) => ({ holder: `customer ${c.account}`, quantity: c.quantity })), ...inv.firm.map((f) => ({ holder: f.ledgerAccount, quantity: f.quantity }))], ['holder', 'quantity'], ['quantity'])}\ncustomers hold ${inv.customerTotal} ${symbol}`);
+  }));
+program.command('cash <account>')
+  .description('cash available to trade in a customer account')
+  .option('--json', 'JSON output: {account, type, currency, available, balance}')
+  .action(async (account: string, o: { json?: boolean }) => withDb(async (db) => {
+    const { cashAvailable } = await import('../trading/index.js');
+    const c = await cashAvailable(db.pool, account);
+    if (!c) throw new DomainError('CUSTOMER_ACCOUNT_NOT_FOUND', 'not_found', `customer account ${account} is not known`);
+    print(!!o.json, c, () => `${c.account} (${c.type}): ${c.available} ${c.currency} available (balance ${c.balance})`);
+  }));
+program.commands.find((c) => c.name() === 'prices')!.command('latest <symbol>')
+  .description('the latest price of a security')
+  .option('--as-of <date>').option('--json', 'JSON output: {symbol, date, price, currency}')
+  .action(async (symbol: string, o: { asOf?: string; json?: boolean }) => withDb(async (db) => {
+    const { latestPrice } = await import('../reference/index.js');
+    const p = await latestPrice(db.pool, symbol, o.asOf);
+    if (!p) throw new DomainError('PRICE_NOT_FOUND', 'not_found', `no price for ${symbol}${o.asOf ? ` on or before ${o.asOf}` : ''}`);
+    print(!!o.json, p, () => `${p.symbol} ${p.price} ${p.currency} on ${p.date}`);
+  }));
+
 calendarCommands(program);
 
 program.command('migrate').description('create or migrate the database and exit').action(async () => withDb(async (db) => {

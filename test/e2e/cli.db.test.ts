@@ -122,6 +122,13 @@ describe('backoffice CLI', () => {
     expect(JSON.parse(ok(['positions', '--account', 'C1002', '--json']))).toMatchObject([{ account: 'C1002', security: 'AAPL', quantity: '10' }]);
     const again = run(['trades', 'import', f, '--json']);
     expect(JSON.parse(again.out)).toMatchObject({ booked: 0, duplicates: 1 });
+    // The front office's questions.
+    expect(JSON.parse(ok(['inventory', 'AAPL', '--json']))).toMatchObject({ security: 'AAPL', customers: [{ account: 'C1002', quantity: '10' }], customerTotal: '10' });
+    // Bought 10 x 190.00 = 1,900.00 plus the 1.00 minimum commission: the account owes 1,901.00.
+    expect(JSON.parse(ok(['cash', 'C1002', '--json']))).toEqual({ account: 'C1002', type: 'margin', currency: 'USD', available: '0.00', balance: '-1901.00' });
+    expect(run(['prices', 'latest', 'AAPL']).code).toBe(4);
+    ok(['prices', 'import', file('prices.csv', 'symbol,date,price\nAAPL,2026-03-02,191.50\n')]);
+    expect(JSON.parse(ok(['prices', 'latest', 'AAPL', '--json']))).toEqual({ symbol: 'AAPL', date: '2026-03-02', price: '191.50', currency: 'USD' });
   });
 
   it('exits 7 when the audit trail was tampered with', async () => {
