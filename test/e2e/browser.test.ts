@@ -162,7 +162,7 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
       `B1,C1002,AAPL,buy,10,190.00,${api.length ? (await (await context.request.get(`${server.url}/api/trades`)).json() as { tradeDate: string }[])[0]!.tradeDate : ''},GSCO,USD`,
       'B2,C9999,AAPL,buy,10,190.00,2026-03-02,GSCO,USD',
     ].join('\n'));
-    await page.locator('input[type=file]').setInputFiles(file);
+    await page.locator('input[type=file]').first().setInputFiles(file);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const summary = page.getByTestId('import-summary');
     await summary.waitFor();
@@ -172,6 +172,19 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'browser-import.png'), fullPage: true });
     const trades = (await (await context.request.get(`${server.url}/api/trades?account=C1002&symbol=AAPL`)).json()) as { execId: string }[];
     expect(trades.map((t) => t.execId)).toContain('B1');
+
+    // Reference data through the UI: a bad ISIN refuses the whole file, naming the row and the rule.
+    const refFile = path.join(SHOTS, 'browser-securities.csv');
+    fs.writeFileSync(refFile, 'symbol,name,isin,cusip,asset_class,currency,mic,scale\nNVDA,NVIDIA Corp.,US67066G1040,67066G104,equity,USD,XNAS,0\nBAD,Bad Corp.,US0000000001,,equity,USD,XNAS,0\n');
+    await page.locator('input[type=file]').nth(1).setInputFiles(refFile);
+    await page.getByRole('button', { name: 'Import reference data' }).click();
+    await page.getByText('line 3 (BAD): isin: "US0000000001" is not a valid ISIN').first().waitFor();
+    expect((await context.request.get(`${server.url}/api/reference/securities/NVDA`)).status()).toBe(404);
+    const goodFile = path.join(SHOTS, 'browser-securities-fixed.csv');
+    fs.writeFileSync(goodFile, 'symbol,name,isin,cusip,asset_class,currency,mic,scale\nNVDA,NVIDIA Corp.,US67066G1040,67066G104,equity,USD,XNAS,0\n');
+    await page.locator('input[type=file]').nth(1).setInputFiles(goodFile);
+    await page.getByRole('button', { name: 'Import reference data' }).click();
+    expect(await page.getByTestId('reference-summary').textContent()).toBe('1 rows: 1 added, 0 updated, 0 unchanged.');
   });
 
   it('signs out, and the pages then ask for a sign-in again', async () => {
@@ -185,6 +198,7 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
   it('ran without script errors or Content-Security-Policy violations', () => {
     expect(pageErrors).toEqual([]);
     // A 401 from /api/auth/me after sign-out is logged by Chromium as a failed resource; nothing else.
-    expect(consoleErrors.filter((m) => !/status of 401/.test(m))).toEqual([]);
+    // ... and the 422 of the reference file refused on purpose above.
+    expect(consoleErrors.filter((m) => !/status of (401|422)/.test(m))).toEqual([]);
   });
 });

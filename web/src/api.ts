@@ -433,7 +433,14 @@ export const trading = {
     api<RetryResult>(`/api/trades/quarantine/${enc(id)}/retry`, { body: raw === undefined ? {} : { raw } }),
 };
 
+export const REFERENCE_KINDS = ['securities', 'accounts', 'counterparties', 'fees', 'prices'] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+export interface ReferenceImportSummary { received: number; created: number; updated: number; unchanged: number }
+
 export const reference = {
+  /** Imports a reference-data CSV (all or nothing). */
+  importCsv: (kind: ReferenceKind, text: string) =>
+    api<ReferenceImportSummary>(`/api/reference/import/${kind}`, { text }),
   accounts: (signal?: AbortSignal) => api<CustomerAccount[]>('/api/reference/accounts', { signal }),
   securities: (signal?: AbortSignal) => api<Security[]>('/api/reference/securities', { signal }),
   security: (symbol: string, signal?: AbortSignal) =>

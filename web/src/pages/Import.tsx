@@ -20,6 +20,10 @@ import {
   errorMessage,
   IMPORT_FORMATS,
   trading,
+  reference,
+  REFERENCE_KINDS,
+  type ReferenceKind,
+  type ReferenceImportSummary,
   type ImportFormat,
   type ImportResult,
   type QuarantinedRecord,
@@ -74,7 +78,64 @@ export default function ImportPage() {
         </Text>
       )}
       <QuarantineList quarantine={quarantine} canRetry={canImport} />
+      {user && ['admin', 'operations', 'finance'].includes(user.role) && <ReferenceImportForm />}
     </>
+  );
+}
+
+/** Reference data from CSV: all or nothing; a refusal lists every bad row, field and rule. */
+function ReferenceImportForm() {
+  const [file, setFile] = useState<File | null>(null);
+  const [kind, setKind] = useState<ReferenceKind>('securities');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [summary, setSummary] = useState<ReferenceImportSummary>();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(undefined);
+    setSummary(undefined);
+    try {
+      setSummary(await reference.importCsv(kind, await file.text()));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Paper withBorder p="md" mt="lg" component="form" onSubmit={submit} aria-labelledby="reference-title">
+      <Title order={4} mb="xs" id="reference-title">
+        Import reference data
+      </Title>
+      <Group align="flex-end" gap="sm" wrap="wrap">
+        <Select
+          label="Kind"
+          data={REFERENCE_KINDS.map((k) => ({ value: k, label: k }))}
+          value={kind}
+          onChange={(value) => setKind((value ?? 'securities') as ReferenceKind)}
+          allowDeselect={false}
+          w={180}
+        />
+        <FileInput label="Reference CSV" placeholder="CSV with a header row" value={file} onChange={setFile} clearable required w={320} />
+        <Button type="submit" loading={busy} disabled={!file}>
+          Import reference data
+        </Button>
+      </Group>
+      {error && (
+        <Box mt="sm">
+          <ErrorAlert title="Reference import refused (nothing was written)" message={error} />
+        </Box>
+      )}
+      {summary && (
+        <Text mt="sm" data-testid="reference-summary">
+          {summary.received} rows: {summary.created} added, {summary.updated} updated, {summary.unchanged} unchanged.
+        </Text>
+      )}
+    </Paper>
   );
 }
 
