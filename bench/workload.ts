@@ -77,3 +77,44 @@ export function sixLeg(prefix: string, n: number, seed: number): EntryInput[] {
   }
   return out;
 }
+
+/**
+ * Fill the books up to `target` postings with two-leg USD entries written by SQL on the server
+ * (not through the ledger code, not timed): only the read measurements need them. Triggers and
+ * foreign-key checks are off for this one transaction (session_replication_role = replica);
+ * the rows are balanced by construction, the stored balances are updated from the same rows,
+ * and no audit rows are written for them. Returns the number of entries added.
+ */
+export async function fillPostings(pool: Pool, target: number, seed = 0.42): Promise<number> {
+  const have = Number((await pool.query('SELECT count(*)::int AS n FROM postings')).rows[0].n);
+  const n = Math.max(0, Math.ceil((target - have) / 2));
+  if (!n) return 0;
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SET LOCAL session_replication_role = replica');
+    await c.query('SELECT setseed($1)', [seed]);
+    const last = BigInt((await c.query(`SELECT setval('journal_entry_seq', nextval('journal_entry_seq') + $1 - 1) AS last`, [n])).rows[0].last);
+    const first = last - BigInt(n) + 1n;
+    await c.query(`CREATE TEMP TABLE fill ON COMMIT DROP AS
+      SELECT s AS seq, date '2024-01-01' + floor(random() * ${DAYS})::int AS d, (1 + floor(random() * 1000000))::numeric AS amt,
+             b.ids[1 + floor(random() * array_length(b.ids, 1))::int] AS bank, k.ids[1 + floor(random() * array_length(k.ids, 1))::int] AS cust
+        FROM generate_series($1::bigint, $2::bigint) s,
+             (SELECT array_agg(id) AS ids FROM accounts WHERE name LIKE 'assets:bank:%') b,
+             (SELECT array_agg(id) AS ids FROM accounts WHERE name LIKE 'customers:%') k`, [first.toString(), last.toString()]);
+    await c.query(`INSERT INTO journal_entries (seq, id, idempotency_key, body_hash, effective_date, memo, recorded_at, created_by)
+      SELECT seq, 'je_fill_' || seq, 'fill-' || seq, md5(seq::text), d, 'filler', now(), 'bench' FROM fill ORDER BY seq`);
+    await c.query(`INSERT INTO postings (entry_seq, line, account_id, asset, amount, effective_date)
+      SELECT seq, 0, bank, 'USD', amt, d FROM fill UNION ALL SELECT seq, 1, cust, 'USD', -amt, d FROM fill ORDER BY 1, 2`);
+    await c.query(`INSERT INTO balances (account_id, asset, balance, no_negative)
+      SELECT a, 'USD', sum(v), false FROM (SELECT bank AS a, amt AS v FROM fill UNION ALL SELECT cust, -amt FROM fill) t GROUP BY a
+      ON CONFLICT (account_id, asset) DO UPDATE SET balance = balances.balance + excluded.balance`);
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+  return n;
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../api/types.js';
+import type { AppDeps } from '../api/index.js';
 import { DomainError } from '../kernel/index.js';
 import { ACCOUNT_TYPES } from './accounts.js';
 import {

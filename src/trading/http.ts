@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../api/types.js';
+import type { AppDeps } from '../api/index.js';
 import { notFound } from '../kernel/index.js';
 import { bookExecutions, cashAvailable, importExecutions, inventory, listLots, listQuarantine, listRealized, listTrades, positions, retryQuarantined, selectLots } from './index.js';
 import { readJsonExecutions } from './ingest.js';

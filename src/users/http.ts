@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, ROLES } from '../kernel/index.js';
-import type { AppDeps } from '../api/types.js';
+import type { AppDeps } from '../api/index.js';
 import {
   addUser, authenticate, createSession, createToken, endSession, listUsers, revokeToken, setDisabled, setPassword, setRole,
 } from './index.js';

@@ -1,4 +1,4 @@
 /** Users, roles, sessions and API tokens. */
-export * from '../kernel/roles.js';
+export { ROLES, PERMISSIONS, can, type Role, type Permission } from '../kernel/index.js';
 export * from './users.js';
 export { userRoutes, SESSION_COOKIE } from './http.js';

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { withTx, type Pool } from '../db/index.js';
 import { DomainError, invalid, newId, notFound, type Clock } from '../kernel/index.js';
 import { appendAudit, lockBooks, rowHash } from '../ledger/index.js';
-import { ROLES, type Role } from '../kernel/roles.js';
+import { ROLES, type Role } from '../kernel/index.js';
 
 export interface User {
   id: number;
