@@ -14,24 +14,6 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function percentile(xs: number[], p: number): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-/** Run `fn` `n` times after `warm` unmeasured runs; the times in ms. */
-export async function repeat(n: number, fn: () => Promise<unknown>, warm = 1): Promise<number[]> {
-  for (let i = 0; i < warm; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = now();
-    await fn();
-    out.push(now() - t);
-  }
-  return out;
-}
-
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 export const fmtMs = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms).toString()) + ' ms';
 

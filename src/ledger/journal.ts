@@ -233,9 +233,14 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     }
 
     // Idempotency: keys already booked, and keys repeated inside the batch.
-    const existing = await c.query<{ idempotency_key: string; body_hash: string; id: string }>(
-      'SELECT idempotency_key, body_hash, id FROM journal_entries WHERE idempotency_key = ANY($1)', [prepared.map((p) => p.input.key)]);
-    const known = new Map(existing.rows.map((r) => [r.idempotency_key, { hash: r.body_hash, id: r.id }]));
+    // In slices of 500 keys: with thousands in one array the planner may choose a parallel scan of
+    // the whole journal over index lookups (measured: 50-300 ms a batch against 3 ms).
+    const known = new Map<string, { hash: string; id: string }>();
+    for (let i = 0; i < prepared.length; i += 500) {
+      const existing = await c.query<{ idempotency_key: string; body_hash: string; id: string }>(
+        'SELECT idempotency_key, body_hash, id FROM journal_entries WHERE idempotency_key = ANY($1)', [prepared.slice(i, i + 500).map((p) => p.input.key)]);
+      for (const r of existing.rows) known.set(r.idempotency_key, { hash: r.body_hash, id: r.id });
+    }
     const fresh: Prepared[] = [];
     const inBatch = new Map<string, Prepared>();
     for (const p of prepared) {

@@ -117,9 +117,13 @@ export async function createSession(pool: Pool, user: User, clock: Clock, hours:
 }
 
 export async function userForSession(pool: Pool, secret: string, clock: Clock): Promise<User | null> {
-  const { rows } = await pool.query(
-    `SELECT u.id, u.name, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`, [sha(secret), clock.now().toISOString()]);
+  // Named: prepared once per connection, since every request asks it.
+  const { rows } = await pool.query({
+    name: 'user-for-session',
+    text: `SELECT u.id, u.name, u.role, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`,
+    values: [sha(secret), clock.now().toISOString()],
+  });
   return rows[0] ?? null;
 }
 
@@ -137,9 +141,12 @@ export async function createToken(pool: Pool, user: User, name: string, clock: C
 }
 
 export async function userForToken(pool: Pool, token: string): Promise<User | null> {
-  const { rows } = await pool.query(
-    `SELECT u.id, u.name, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id
-      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, [sha(token)]);
+  const { rows } = await pool.query({
+    name: 'user-for-token',
+    text: `SELECT u.id, u.name, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled`,
+    values: [sha(token)],
+  });
   return rows[0] ?? null;
 }
 
