@@ -12,7 +12,7 @@ export const ConfigSchema = z.object({
   /** Session lifetime in hours. */
   sessionHours: z.coerce.number().positive().default(12),
   /** Set Secure on cookies (behind TLS). */
-  secureCookies: z.coerce.boolean().default(false),
+  secureCookies: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1').default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Maximum entries grouped into one transaction by the HTTP posting queue. */
   groupCommitMax: z.coerce.number().int().min(1).default(500),
