@@ -1,4 +1,4 @@
-import { Alert, Anchor, Group, Paper, SimpleGrid, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Paper, SimpleGrid, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 
@@ -64,5 +64,19 @@ export function SectionHeader({ title, children }: { title: ReactNode; children?
         </Group>
       )}
     </Group>
+  );
+}
+
+/** A grid's "Export CSV" button (AG Grid writes the file from the rows it holds). */
+export function ExportCsvButton({ grid, fileName, disabled, allColumns }: {
+  grid: { current: { api: { exportDataAsCsv(params: { fileName: string; allColumns?: boolean }): void } } | null };
+  fileName: string;
+  disabled?: boolean;
+  allColumns?: boolean;
+}) {
+  return (
+    <Button variant="default" onClick={() => grid.current?.api.exportDataAsCsv({ fileName, allColumns })} disabled={disabled}>
+      Export CSV
+    </Button>
   );
 }

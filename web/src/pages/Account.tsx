@@ -1,10 +1,10 @@
-import { Box, Button, Group, Loader, NativeSelect, Text, TextInput } from '@mantine/core';
+import {Box, Group, Loader, NativeSelect, Text, TextInput } from '@mantine/core';
 import type { ColDef } from 'ag-grid-community';
 import { AgGridReact, type CustomCellRendererProps } from 'ag-grid-react';
 import { useRef } from 'react';
 import { useParams, useSearchParams } from 'react-router-dom';
 import { ledger, type ActivityRow } from '../api';
-import { AppLink, ErrorAlert, PageHeader } from '../components';
+import { AppLink, ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { entryPath } from '../format';
 import { amountColumn, defaultColDef, gridTheme } from '../grid';
 import { useApi } from '../useApi';
@@ -72,15 +72,7 @@ export default function AccountPage() {
             />
             <TextInput label="From" type="date" value={from} onChange={(e) => setParam('from', e.currentTarget.value)} />
             <TextInput label="To" type="date" value={to} onChange={(e) => setParam('to', e.currentTarget.value)} />
-            <Button
-              variant="default"
-              onClick={() =>
-                gridRef.current?.api.exportDataAsCsv({ fileName: `${name.replaceAll(':', '_')}_${asset}.csv` })
-              }
-              disabled={!activity.data?.rows.length}
-            >
-              Export CSV
-            </Button>
+            <ExportCsvButton grid={gridRef} fileName={`${name.replaceAll(':', '_')}_${asset}.csv`} disabled={!activity.data?.rows.length} />
           </Group>
 
           {activity.error && <ErrorAlert message={activity.error} />}

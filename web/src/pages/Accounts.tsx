@@ -4,7 +4,7 @@ import { AgGridReact, type CustomCellRendererProps } from 'ag-grid-react';
 import { useRef, useState, type FormEvent } from 'react';
 import { ACCOUNT_TYPES, errorMessage, ledger, type Account, type AccountType } from '../api';
 import { useCanWrite } from '../auth';
-import { AppLink, ErrorAlert, PageHeader } from '../components';
+import { AppLink, ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { accountPath } from '../format';
 import { defaultColDef, gridTheme } from '../grid';
 import { useApi } from '../useApi';
@@ -38,13 +38,7 @@ export default function AccountsPage() {
   return (
     <>
       <PageHeader title="Chart of accounts">
-        <Button
-          variant="default"
-          onClick={() => gridRef.current?.api.exportDataAsCsv({ fileName: 'accounts.csv' })}
-          disabled={!accounts.data?.length}
-        >
-          Export CSV
-        </Button>
+        <ExportCsvButton grid={gridRef} fileName={'accounts.csv'} disabled={!accounts.data?.length} />
       </PageHeader>
       {canWrite && <OpenAccountForm onOpened={accounts.reload} />}
       {accounts.error && <ErrorAlert message={accounts.error} />}

@@ -4,7 +4,7 @@ import { AgGridReact, type CustomCellRendererProps } from 'ag-grid-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { errorMessage, ledger, type Entry, type EntryFilter } from '../api';
-import { AppLink, ErrorAlert, PageHeader } from '../components';
+import { AppLink, ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { entryPath } from '../format';
 import { defaultColDef, gridTheme } from '../grid';
 import { useApi } from '../useApi';
@@ -123,13 +123,7 @@ export default function JournalPage() {
   return (
     <>
       <PageHeader title="Journal">
-        <Button
-          variant="default"
-          onClick={() => gridRef.current?.api.exportDataAsCsv({ fileName: 'journal.csv', allColumns: true })}
-          disabled={items.length === 0}
-        >
-          Export CSV
-        </Button>
+        <ExportCsvButton grid={gridRef} fileName={'journal.csv'} allColumns disabled={items.length === 0} />
       </PageHeader>
 
       <Group component="form" onSubmit={apply} align="flex-end" gap="sm" mb="md" wrap="wrap">

@@ -1,8 +1,8 @@
-import { Button, Group, Text } from '@mantine/core';
+import {Group, Text } from '@mantine/core';
 import type { AgGridReact } from 'ag-grid-react';
 import { useRef } from 'react';
 import { trading, type Position } from '../api';
-import { ErrorAlert, PageHeader } from '../components';
+import { ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { GridBox, PositionControls, PositionsGrid, usePositionParams } from '../trading';
 import { useApi } from '../useApi';
 
@@ -19,13 +19,7 @@ export default function PositionsPage() {
   return (
     <>
       <PageHeader title="Positions">
-        <Button
-          variant="default"
-          onClick={() => gridRef.current?.api.exportDataAsCsv({ fileName: `positions_${basis}${asOf ? `_${asOf}` : ''}.csv` })}
-          disabled={rows.length === 0}
-        >
-          Export CSV
-        </Button>
+        <ExportCsvButton grid={gridRef} fileName={`positions_${basis}${asOf ? `_${asOf}` : ''}.csv`} disabled={rows.length === 0} />
       </PageHeader>
       <Group mb="md">
         <PositionControls asOf={asOf} basis={basis} setParam={setParam} />

@@ -1,9 +1,9 @@
-import { Box, Button } from '@mantine/core';
+import {Box } from '@mantine/core';
 import type { ColDef } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
 import { useRef } from 'react';
 import { reference, type Security } from '../api';
-import { ErrorAlert, PageHeader } from '../components';
+import { ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { amountColumn, defaultColDef, gridTheme } from '../grid';
 import { SecurityCell } from '../trading';
 import { useApi } from '../useApi';
@@ -28,13 +28,7 @@ export default function SecuritiesPage() {
   return (
     <>
       <PageHeader title="Securities">
-        <Button
-          variant="default"
-          onClick={() => gridRef.current?.api.exportDataAsCsv({ fileName: 'securities.csv' })}
-          disabled={!securities.data?.length}
-        >
-          Export CSV
-        </Button>
+        <ExportCsvButton grid={gridRef} fileName={'securities.csv'} disabled={!securities.data?.length} />
       </PageHeader>
       {securities.error && <ErrorAlert message={securities.error} />}
       <Box h="calc(100dvh - 220px)" mih={320} data-testid="securities-grid">

@@ -3,7 +3,7 @@ import type { AgGridReact } from 'ag-grid-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { reference, trading, TRADE_SIDES, TRADE_STATUSES, type Trade, type TradeFilter } from '../api';
-import { ErrorAlert, PageHeader } from '../components';
+import { ErrorAlert, PageHeader, ExportCsvButton } from '../components';
 import { GridBox, TradesGrid } from '../trading';
 import { useApi } from '../useApi';
 
@@ -52,13 +52,7 @@ export default function TradesPage() {
   return (
     <>
       <PageHeader title="Trades">
-        <Button
-          variant="default"
-          onClick={() => gridRef.current?.api.exportDataAsCsv({ fileName: 'trades.csv', allColumns: true })}
-          disabled={rows.length === 0}
-        >
-          Export CSV
-        </Button>
+        <ExportCsvButton grid={gridRef} fileName={'trades.csv'} allColumns disabled={rows.length === 0} />
       </PageHeader>
 
       <Group component="form" onSubmit={apply} align="flex-end" gap="sm" mb="md" wrap="wrap">
