@@ -1,4 +1,4 @@
-import {Box, Group, Loader, NativeSelect, Text, TextInput } from '@mantine/core';
+import { Box, Group, Loader, NativeSelect, Text, TextInput } from '@mantine/core';
 import type { ColDef } from 'ag-grid-community';
 import { AgGridReact, type CustomCellRendererProps } from 'ag-grid-react';
 import { useRef } from 'react';

@@ -1,4 +1,4 @@
-import {Group, Text } from '@mantine/core';
+import { Group, Text } from '@mantine/core';
 import type { AgGridReact } from 'ag-grid-react';
 import { useRef } from 'react';
 import { trading, type Position } from '../api';

@@ -1,4 +1,4 @@
-import {Box } from '@mantine/core';
+import { Box } from '@mantine/core';
 import type { ColDef } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
 import { useRef } from 'react';
