@@ -3,6 +3,7 @@
  * and the SWIFT FIN character sets and decimal notation. Pure functions; no domain.
  */
 import cc from 'currency-codes';
+import { isValidIsin } from '../../reference/index.js';
 
 /** ISO 9362 BIC as ISO 20022 writes it (AnyBICDec2014Identifier / BICFIDec2014Identifier). */
 export const BIC_RE = /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
@@ -15,27 +16,9 @@ export const CCY_RE = /^[A-Z]{3}$/;
 /** A non-negative decimal string as files carry it: "1234.50", "100", "0.000001". No sign, no exponent. */
 export const DECIMAL_RE = /^\d+(\.\d+)?$/;
 
-/**
- * The ISIN check digit (ISO 6166 annex C): letters become two digits (A=10...Z=35), then the
- * Luhn sum over the digit string, doubling from the rightmost digit before the check digit.
- */
-export function isinCheckDigitOk(isin: string): boolean {
-  if (!ISIN_RE.test(isin)) return false;
-  const digits = [...isin.slice(0, 11)].map((ch) => (ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch)).join('');
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10 === Number(isin[11]);
-}
-
-/** A well-formed ISIN whose check digit is right. */
-export const isValidIsin = (s: string): boolean => isinCheckDigitOk(s);
+/** A well-formed ISIN whose check digit (ISO 6166) is right: the reference module's check. */
+export const isinCheckDigitOk = (isin: string): boolean => isValidIsin(isin);
+export { isValidIsin };
 
 // "No currency" and "testing" codes exist in ISO 4217 but never settle anything.
 const NOT_SETTLEMENT_CURRENCIES = new Set(['XXX', 'XTS']);
