@@ -16,4 +16,9 @@ export {
 } from './obligations.js';
 export { settlementCommands, type WithDb, type Print } from './cli.js';
 export { SettlementCodes, settlementError, type SettlementCode } from './errors.js';
+export {
+  importConfirmations, matchConfirmations, listMatches, manualMatch, affirm, matchText, matchingCommands,
+  type MatchView, type MatchRun, type Difference, type ConfirmationView, type TradeView, type MatchStatus, type ConfirmationImport,
+} from './matching.js';
+export { parseConfirmations, affirmationDeadline, isLateAffirmation, ConfirmationCodes, CONFIRMATION_COLUMNS, type ConfirmationInput } from './confirmations.js';
 export * as messages from './messages/index.js';
