@@ -11,7 +11,7 @@ import {
 import { addUser, createToken, getUser, listUsers, setRole } from '../users/index.js';
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
 import { calendarCommands } from '../calendar/index.js';
-import { settlementCommands, matchingCommands } from '../settlement/index.js';
+import { settlementCommands, matchingCommands, failsCommands } from '../settlement/index.js';
 
 /**
  * The `backoffice` command. Every command opens the database (embedded in --data, or
@@ -379,6 +379,7 @@ program.commands.find((c) => c.name() === 'prices')!.command('latest <symbol>')
 calendarCommands(program);
 settlementCommands(program, withDb, print);
 matchingCommands(program, withDb, print);
+failsCommands(program, withDb, print);
 
 program.command('migrate').description('create or migrate the database and exit').action(async () => withDb(async (db) => {
   console.log(`database ready: ${db.where}`);

@@ -21,4 +21,5 @@ export {
   type MatchView, type MatchRun, type Difference, type ConfirmationView, type TradeView, type MatchStatus, type ConfirmationImport,
 } from './matching.js';
 export { parseConfirmations, affirmationDeadline, isLateAffirmation, ConfirmationCodes, CONFIRMATION_COLUMNS, type ConfirmationInput } from './confirmations.js';
+export { listFails, agingBuckets, planBuyIn, closeOutDue, failsCommands, FailsCodes } from './fails.js';
 export * as messages from './messages/index.js';
