@@ -14,6 +14,9 @@ export const ConfigSchema = z.object({
   /** Set Secure on cookies (behind TLS). */
   secureCookies: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1').default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The firm's BIC and safekeeping account at the CSD, for settlement instructions. */
+  firmBic: z.string().optional(),
+  safekeepingAccount: z.string().optional(),
   /** Maximum entries grouped into one transaction by the HTTP posting queue. */
   groupCommitMax: z.coerce.number().int().min(1).default(500),
 });
@@ -28,6 +31,8 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     secureCookies: env.SECURE_COOKIES,
+    firmBic: env.BACKOFFICE_BIC,
+    safekeepingAccount: env.BACKOFFICE_SAFEKEEPING_ACCOUNT,
   };
   const defined = Object.fromEntries(Object.entries({ ...raw, ...overrides }).filter(([, v]) => v !== undefined));
   const cfg = ConfigSchema.parse(defined);

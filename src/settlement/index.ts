@@ -22,4 +22,5 @@ export {
 } from './matching.js';
 export { parseConfirmations, affirmationDeadline, isLateAffirmation, ConfirmationCodes, CONFIRMATION_COLUMNS, type ConfirmationInput } from './confirmations.js';
 export { listFails, agingBuckets, planBuyIn, closeOutDue, failsCommands, FailsCodes } from './fails.js';
+export { instructObligations, applyStatuses, getInstruction, lifecycleCommands, LifecycleCodes } from './lifecycle.js';
 export * as messages from './messages/index.js';
