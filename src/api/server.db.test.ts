@@ -240,6 +240,11 @@ const ROUTES: { method: string; url: string; route: string; permission: Permissi
   { method: 'GET', url: '/api/trading/accounts/C1/lots', route: '/api/trading/accounts/:account/lots', permission: 'trading.read' },
   { method: 'GET', url: '/api/trading/accounts/C1/realized', route: '/api/trading/accounts/:account/realized', permission: 'trading.read' },
   { method: 'GET', url: '/api/trading/accounts/C1/cash', route: '/api/trading/accounts/:account/cash', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/obligations', route: '/api/settlement/obligations', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/obligations/x', route: '/api/settlement/obligations/:id', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/report', route: '/api/settlement/report', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/fails', route: '/api/settlement/fails', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/matches', route: '/api/settlement/matches', permission: 'trading.read' },
 ];
 
 describe('roles on every route', () => {

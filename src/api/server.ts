@@ -15,6 +15,7 @@ import { ledgerRoutes, PostingQueue } from '../ledger/index.js';
 import { userRoutes } from '../users/index.js';
 import { referenceRoutes } from '../reference/index.js';
 import { tradingRoutes } from '../trading/index.js';
+import { settlementRoutes } from '../settlement/index.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, sendProblem } from './problem.js';
 import type { AppDeps } from './types.js';
@@ -85,6 +86,7 @@ export async function buildServer(opts: { db: Db; config: Config; clock: Clock; 
   ledgerRoutes(app, deps);
   referenceRoutes(app, deps);
   tradingRoutes(app, deps);
+  settlementRoutes(app, deps);
 
   if (fs.existsSync(path.join(WEB_DIR, 'index.html'))) {
     await app.register(fastifyStatic, {

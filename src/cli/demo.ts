@@ -5,6 +5,7 @@ import { openAccount, postEntries, type AccountType, type EntryInput } from '../
 import { importCounterparties, importCustomerAccounts, importFees, importPrices, importSecurities } from '../reference/index.js';
 import { importExecutions } from '../trading/index.js';
 import { addBusinessDays } from '../calendar/index.js';
+import { computeObligations } from '../settlement/index.js';
 import { addUser } from '../users/index.js';
 
 /** The demo login printed at start. One user per role, all with this password. */
@@ -64,6 +65,9 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
     `D6,C1002,AAPL,buy,100,194.00,${td(1)},GSCO,USD`,
   ].join('\n');
   await importExecutions(pool, fills, ctx, { format: 'csv', source: 'demo' });
+  // Net the street side of each settlement date the demo trades fall due on.
+  const dates = await pool.query<{ d: string }>("SELECT DISTINCT settle_date AS d FROM trades WHERE status = 'booked' ORDER BY 1");
+  for (const { d } of dates.rows) await computeObligations(pool, d, ctx);
   await importPrices(pool, `symbol,date,price\nAAPL,${td(1)},196.40\nMSFT,${td(1)},418.25\n`, 'demo prices', ctx);
   return true;
 }

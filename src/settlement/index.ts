@@ -24,3 +24,4 @@ export { parseConfirmations, affirmationDeadline, isLateAffirmation, Confirmatio
 export { listFails, agingBuckets, planBuyIn, closeOutDue, failsCommands, FailsCodes } from './fails.js';
 export { instructObligations, applyStatuses, getInstruction, lifecycleCommands, LifecycleCodes } from './lifecycle.js';
 export * as messages from './messages/index.js';
+export { settlementRoutes } from './http.js';

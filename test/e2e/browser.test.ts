@@ -187,6 +187,21 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     expect(await page.getByTestId('reference-summary').textContent()).toBe('1 rows: 1 added, 0 updated, 0 unchanged.');
   });
 
+  it('shows the settlement dashboard with the obligations of the demo trades', async () => {
+    await page.getByRole('link', { name: 'Settlement' }).click();
+    await page.waitForURL(/\/settlement/);
+    await page.getByTestId('settlement-dashboard').waitFor();
+    await page.getByTestId('fails-chart').waitFor();
+    // The demo's last trade (C1002 buys 100 AAPL from GSCO) settles today: one obligation to receive.
+    const today = (await (await context.request.get(`${server.url}/api/settlement/obligations`)).json()) as { counterparty: string; security: string; quantity: string }[];
+    expect(today).toContainEqual(expect.objectContaining({ counterparty: 'GSCO', security: 'AAPL', quantity: '100' }));
+    await page.getByTestId('obligations-grid').getByRole('gridcell', { name: 'GSCO' }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-settlement.png'), fullPage: true });
+    const res = await context.request.get(`${server.url}/api/settlement/fails`);
+    expect(res.status()).toBe(200);
+    expect(Object.keys(await res.json())).toEqual(expect.arrayContaining(['asOf', 'fails', 'alerts', 'buckets']));
+  });
+
   it('signs out, and the pages then ask for a sign-in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);

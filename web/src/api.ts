@@ -459,3 +459,169 @@ export const reference = {
 export const audit = {
   verify: () => api<AuditVerification>('/api/audit/verify'),
 };
+
+// ---- Settlement ----------------------------------------------------------------------------
+
+export const OBLIGATION_STATUSES = ['pending', 'instructed', 'matched', 'settled', 'partially_settled', 'failed'] as const;
+export type ObligationStatus = (typeof OBLIGATION_STATUSES)[number];
+
+/**
+ * A net settlement obligation with a counterparty in one security for one date. Quantity: positive
+ * to receive, negative to deliver; cash: positive to receive, negative to pay (decimal strings).
+ */
+export interface Obligation {
+  id: string;
+  settleDate: string;
+  counterparty: string;
+  security: string;
+  currency: string;
+  quantity: string;
+  cash: string;
+  trades: number;
+  fails: number;
+  carriedQuantity: string;
+  carriedCash: string;
+  grossQuantity: string;
+  grossCash: string;
+  status: ObligationStatus;
+  settledQuantity: string;
+  settledCash: string;
+  carriedInto: string | null;
+}
+
+export interface SettlementInstruction {
+  obligationId: string;
+  reference: string;
+  messageId: string;
+  settlementType: 'RVP' | 'DVP' | 'RFP' | 'DFP';
+  file: string;
+  format: 'sese023' | 'mt54x';
+  placeBic: string;
+  instructedAt: string;
+}
+
+export interface ObligationDetail {
+  obligation: Obligation;
+  instruction: SettlementInstruction | null;
+  /** The instruction message, regenerated; `preview` when not instructed yet. */
+  message: { format: 'sese023' | 'mt54x'; text: string; preview: boolean } | null;
+  /** Why there is no message, when there is none. */
+  messageUnavailable: string | null;
+}
+
+export interface CurrencyAmount {
+  currency: string;
+  amount: string;
+}
+
+export interface NettingReport {
+  settleDate: string;
+  gross: { obligations: number; trades: number; fails: number; quantity: string; cash: CurrencyAmount[] };
+  net: { obligations: number; payments: number; quantity: string; cash: CurrencyAmount[] };
+  reduction: { obligations: string; quantity: string; cash: { currency: string; percent: string }[] };
+}
+
+export const AGING_BUCKETS = ['1-5', '6-10', '11-20', '21-30', '>30'] as const;
+export type AgingBucket = (typeof AGING_BUCKETS)[number];
+export type FailDirection = 'fail_to_deliver' | 'fail_to_receive' | 'cash_only';
+
+export interface Fail {
+  obligationId: string;
+  settleDate: string;
+  counterparty: string;
+  security: string;
+  currency: string;
+  market: string;
+  status: ObligationStatus;
+  direction: FailDirection;
+  quantity: string;
+  cash: string;
+  remainingQuantity: string;
+  remainingCash: string;
+  age: number;
+  bucket: AgingBucket;
+  saleType: 'short' | 'long' | null;
+  closeOutDue: string | null;
+  closeOutOverdue: boolean;
+  carriedInto: string | null;
+}
+
+export interface FailAlert {
+  kind: 'CLOSE_OUT_DUE_TODAY' | 'CLOSE_OUT_OVERDUE';
+  obligationId: string;
+  counterparty: string;
+  security: string;
+  closeOutDue: string;
+  remainingQuantity: string;
+  message: string;
+}
+
+export interface FailBucket {
+  bucket: AgingBucket;
+  direction: FailDirection;
+  count: number;
+  value: CurrencyAmount[];
+}
+
+export interface FailsReport {
+  asOf: string;
+  fails: Fail[];
+  alerts: FailAlert[];
+  buckets: FailBucket[];
+}
+
+export type MatchStatus = 'matched' | 'mismatched' | 'unmatched';
+
+export interface Confirmation {
+  id: string;
+  counterparty: string;
+  confId: string;
+  tradeDate: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: string;
+  price: string;
+  settleDate: string | null;
+  ourRef: string | null;
+  affirmedAt: string | null;
+  affirmedLate: boolean | null;
+}
+
+export interface MatchTrade {
+  id: string;
+  execId: string;
+  account: string;
+  counterparty: string;
+  tradeDate: string;
+  symbol: string;
+  side: TradeSide;
+  quantity: string;
+  price: string;
+  currency: string;
+}
+
+export interface ConfirmationMatch {
+  status: MatchStatus;
+  method: 'auto' | 'manual';
+  confirmation: Confirmation | null;
+  trade: MatchTrade | null;
+  differences: { field: string; ours: string; theirs: string }[];
+  reason: string | null;
+}
+
+export interface MatchReport {
+  tradeDate: string;
+  summary: { matched: number; mismatched: number; unmatchedConfirmations: number; unmatchedTrades: number };
+  results: ConfirmationMatch[];
+}
+
+export const settlement = {
+  obligations: (query: { settleDate: string; status?: string; counterparty?: string }, signal?: AbortSignal) =>
+    api<Obligation[]>('/api/settlement/obligations', { query, signal }),
+  obligation: (id: string, signal?: AbortSignal) =>
+    api<ObligationDetail>(`/api/settlement/obligations/${enc(id)}`, { signal }),
+  report: (settleDate: string, signal?: AbortSignal) =>
+    api<NettingReport>('/api/settlement/report', { query: { settleDate }, signal }),
+  fails: (asOf: string, signal?: AbortSignal) => api<FailsReport>('/api/settlement/fails', { query: { asOf }, signal }),
+  matches: (date: string, signal?: AbortSignal) => api<MatchReport>('/api/settlement/matches', { query: { date }, signal }),
+};

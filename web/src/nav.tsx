@@ -28,6 +28,8 @@ const CustomerPage = lazy(() => import('./pages/Customer'));
 const SecuritiesPage = lazy(() => import('./pages/Securities'));
 const SecurityPage = lazy(() => import('./pages/Security'));
 const ImportPage = lazy(() => import('./pages/Import'));
+const SettlementPage = lazy(() => import('./pages/Settlement'));
+const ObligationPage = lazy(() => import('./pages/Obligation'));
 
 export const NAV: NavItem[] = [
   { label: 'Trial balance', path: '/trial-balance', element: <TrialBalancePage /> },
@@ -59,6 +61,12 @@ export const NAV: NavItem[] = [
     path: '/securities',
     element: <SecuritiesPage />,
     routes: [{ path: '/securities/:symbol', element: <SecurityPage /> }],
+  },
+  {
+    label: 'Settlement',
+    path: '/settlement',
+    element: <SettlementPage />,
+    routes: [{ path: '/settlement/obligations/:id', element: <ObligationPage /> }],
   },
   { label: 'Import', path: '/import', element: <ImportPage /> },
   { label: 'Audit', path: '/audit', element: <AuditPage /> },
