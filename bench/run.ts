@@ -667,6 +667,11 @@ async function main() {
     const n = (await import('./settlement.js')).nettingBench();
     netting = { ...n, otherPct: w.stop().otherPct };
     log(`   ${n.seconds.toFixed(2)} s (median of 3), ${fmtInt(n.obligations)} obligations; ${n.streamedSeconds.toFixed(2)} s with generation`);
+    process.env.BENCH_EOD ??= String(QUICK ? 2_000 : 20_000);
+    section(`end of day (bench/eod.ts): ${fmtInt(Number(process.env.BENCH_EOD))} executions on the server`);
+    const e = await (await import('./eod.js')).eodBench();
+    log(`   ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at this rate ${(1_000_000 / e.perSecond / 60).toFixed(1)} min (target < 3 min)`);
+    log(`   by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
   } finally {
     await cleanupAll();
   }

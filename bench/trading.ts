@@ -38,7 +38,7 @@ export function fixFile(n: number): string {
   return out.join('\n');
 }
 
-async function setUp(engine: Engine) {
+export async function setUp(engine: Engine) {
   await prepareTemplate(engine.url);
   const db = await cloneTestDb(engine.url);
   let secs = 'symbol,name,isin,cusip,asset_class,currency,mic,scale\n';

@@ -11,7 +11,7 @@ import {
 import { addUser, createToken, getUser, listUsers, setRole } from '../users/index.js';
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
 import { calendarCommands } from '../calendar/index.js';
-import { settlementCommands, matchingCommands, failsCommands, lifecycleCommands } from '../settlement/index.js';
+import { settlementCommands, matchingCommands, failsCommands, lifecycleCommands, eodCommands } from '../settlement/index.js';
 
 /**
  * The `backoffice` command. Every command opens the database (embedded in --data, or
@@ -381,6 +381,7 @@ settlementCommands(program, withDb, print);
 matchingCommands(program, withDb, print);
 failsCommands(program, withDb, print);
 lifecycleCommands(program, withDb, print, undefined, () => { const c = config(); return { ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
+eodCommands(program, withDb, print, () => { const c = config(); return { actor: actor(), clock, dataDir: c.dataDir, ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
 
 program.command('migrate').description('create or migrate the database and exit').action(async () => withDb(async (db) => {
   console.log(`database ready: ${db.where}`);

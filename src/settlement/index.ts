@@ -23,5 +23,6 @@ export {
 export { parseConfirmations, affirmationDeadline, isLateAffirmation, ConfirmationCodes, CONFIRMATION_COLUMNS, type ConfirmationInput } from './confirmations.js';
 export { listFails, agingBuckets, planBuyIn, closeOutDue, failsCommands, FailsCodes } from './fails.js';
 export { instructObligations, applyStatuses, getInstruction, lifecycleCommands, LifecycleCodes } from './lifecycle.js';
+export { runEod, eodCommands, eodProgress, EOD_STEPS, EodCodes, type EodOptions, type EodReport } from './eod.js';
 export * as messages from './messages/index.js';
 export { settlementRoutes } from './http.js';
