@@ -1,3 +1,4 @@
+import { importTradingReference } from '../../test/trading-reference.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { inject } from 'vitest';
 import { cloneTestDb, type TestDb } from '../db/testing.js';
 import { fixedClock } from '../kernel/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
+
 import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
 import type { Pool } from '../db/index.js';
 import { runEod, classify, eodProgress, InjectedCrash, EOD_STEPS, type EodOptions, type StepName } from './eod.js';
@@ -17,7 +18,6 @@ const ctx1 = { actor: 'eod-test', clock: fixedClock('2026-03-05T22:00:00.000Z') 
 const ctx2 = { actor: 'eod-test', clock: fixedClock('2026-03-06T22:00:00.000Z') };
 const OPTS = { ourBic: 'BOFFUS33', safekeepingAccount: 'SAFE-001' };
 const FIX = 'test/fixtures/settlement/eod';
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eod-'));
 const dbs: TestDb[] = [];
 afterAll(async () => { for (const d of dbs) await d.drop(); fs.rmSync(tmp, { recursive: true, force: true }); });
@@ -26,10 +26,7 @@ async function freshDb(): Promise<TestDb> {
   const db = await cloneTestDb(inject('pgUrl'));
   dbs.push(db);
   const pool = db.pool;
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx1);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx1);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx1);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx1);
+  await importTradingReference(pool, ctx1);
   return db;
 }
 

@@ -2,8 +2,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { testDb } from '../../test/db.js';
+import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
+
 import { importExecutions } from '../trading/index.js';
 import type { Db } from '../db/index.js';
 import { computeObligations } from './obligations.js';
@@ -12,7 +13,6 @@ import { failsCommands, listFails, planBuyIn, failOf, type FailView } from './fa
 const ctx = { actor: 'tester', clock: fixedClock('2026-11-25T12:00:00.000Z') };
 const db = await testDb();
 const pool = db.pool;
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const HEADER = 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency,kind,exec_ref_id';
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n');
 
@@ -24,10 +24,7 @@ const set = (status: string, date: string, cp: string, sym: string, extra = '') 
   pool.query(`UPDATE settlement_obligations SET status = '${status}'${extra} WHERE settle_date = $1 AND counterparty = $2 AND symbol = $3`, [date, cp, sym]);
 
 beforeAll(async () => {
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+  await importTradingReference(pool, ctx);
   // XNAS, T+1: 11-09 settles 11-10; 11-24 settles 11-25.
   const r = await importExecutions(pool, csv(
     'F1,C1002,AAPL,sell,20,190.00,2026-11-09,NSCC,USD,,',

@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { testDb } from '../../test/db.js';
+import { importTradingReference } from '../../test/trading-reference.js';
 import { DomainError, fixedClock } from '../kernel/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
+import { importSecurities } from '../reference/index.js';
 import { importExecutions } from '../trading/index.js';
 import { balances, verifyAudit } from '../ledger/index.js';
 import type { Db } from '../db/index.js';
@@ -16,7 +17,6 @@ import { applyStatuses, instructObligations, lifecycleCommands } from './lifecyc
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const db = await testDb();
 const pool = db.pool;
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const lfx = (f: string) => fs.readFileSync(`test/fixtures/settlement/lifecycle/${f}`, 'utf8');
 const HEADER = 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency,kind,exec_ref_id';
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n');
@@ -44,11 +44,8 @@ const snapshot = async () => ({
 });
 
 beforeAll(async () => {
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
+  await importTradingReference(pool, ctx);
   await importSecurities(pool, lfx('securities.csv'), 'securities.csv', ctx);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
   const r = await importExecutions(pool, csv(
     'E1,C1002,AAPL,buy,100,190.25,2026-03-04,GSCO,USD,,',
     'E2,C1003,AAPL,sell,100,195.50,2026-03-04,GSCO,USD,,',

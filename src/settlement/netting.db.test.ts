@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import fs from 'node:fs';
 import { testDb } from '../../test/db.js';
+import { importTradingReference } from '../../test/trading-reference.js';
 import { DomainError, fixedClock } from '../kernel/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
+
 import { importExecutions, listTrades } from '../trading/index.js';
 import { Command } from 'commander';
 import type { Db } from '../db/index.js';
@@ -12,7 +12,6 @@ import { settlementCommands } from './cli.js';
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const db = await testDb();
 const pool = db.pool;
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const HEADER = 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency,kind,exec_ref_id';
 const csv = (...rows: string[]) => [HEADER, ...rows].join('\n');
 
@@ -24,10 +23,7 @@ const brief = (rows: { counterparty: string; security: string; quantity: string;
   rows.map((o) => [o.counterparty, o.security, o.quantity, o.cash, o.currency, o.status, o.trades, o.fails]);
 
 beforeAll(async () => {
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+  await importTradingReference(pool, ctx);
   // Trades of 03-04 on XNAS (T+1) and of 03-03 on XLON (T+2) settle on 03-05; those of 03-05 on 03-06.
   const r = await importExecutions(pool, csv(
     'E1,C1002,AAPL,buy,100,190.25,2026-03-04,GSCO,USD,,',

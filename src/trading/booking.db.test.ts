@@ -1,22 +1,18 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import fs from 'node:fs';
 import { testDb } from '../../test/db.js';
+import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
 import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees, importPrices } from '../reference/index.js';
+import { importPrices } from '../reference/index.js';
 import { importExecutions, listTrades, positions, listLots, listRealized, listQuarantine, retryQuarantined, cashAvailable, inventory } from './index.js';
 
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const db = await testDb();
 const pool = db.pool;
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const HEADER = 'exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency,kind,exec_ref_id';
 
 beforeAll(async () => {
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+  await importTradingReference(pool, ctx);
 });
 
 describe('booking executions from CSV', () => {

@@ -1,3 +1,4 @@
+import { importTradingReference } from '../../test/trading-reference.js';
 /**
  * Trade scenarios: one JSON file per scenario in test/scenarios/trading/, each with its
  * executions (CSV-like objects, or FIX lines), optional lot selections, and the books it must
@@ -11,12 +12,11 @@ import path from 'node:path';
 import { cloneTestDb, type TestDb } from '../db/testing.js';
 import { Dec, fixedClock } from '../kernel/index.js';
 import { balances, closePeriod, trialBalance, verifyAudit } from '../ledger/index.js';
-import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
+
 import { importExecutions, listTrades, listLots, listRealized, positions, selectLots, listQuarantine } from './index.js';
 
 const ctx = { actor: 'scenario', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const DIR = 'test/scenarios/trading';
-const fx = (f: string) => fs.readFileSync(`test/fixtures/trading/${f}`, 'utf8');
 const SOH = '\x01';
 
 interface ExecObject {
@@ -89,10 +89,7 @@ describe('trade scenarios (test/scenarios/trading)', () => {
       const db = await cloneTestDb(inject('pgUrl'));
       dbs.push(db);
       const pool = db.pool;
-      await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
-      await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-      await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-      await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+      await importTradingReference(pool, ctx);
 
       const fix = sc.format === 'fix' || typeof sc.executions[0] === 'string';
       const text = fix ? (sc.executions as string[]).map(frameFix).join('\n') : toCsv(sc.executions as ExecObject[]);
@@ -173,16 +170,12 @@ describe('trade scenarios (test/scenarios/trading)', () => {
   }
 });
 
-
 /** A database of its own with the fixtures' reference data. */
 async function freshBooks() {
   const db = await cloneTestDb(inject('pgUrl'));
   dbs.push(db);
   const pool = db.pool;
-  await importSecurities(pool, fx('securities.csv'), 'securities.csv', ctx);
-  await importCustomerAccounts(pool, fx('accounts.csv'), 'accounts.csv', ctx);
-  await importCounterparties(pool, fx('counterparties.csv'), 'counterparties.csv', ctx);
-  await importFees(pool, fx('fees.csv'), 'fees.csv', ctx);
+  await importTradingReference(pool, ctx);
   return pool;
 }
 const HEADER = COLUMNS.join(',');
@@ -219,7 +212,6 @@ describe('trade scenarios over several imports', () => {
     expect((await balances(pool, { account: 'customers' }))).toEqual([]);
   });
 });
-
 
 describe('specific identification refuses a selection it cannot honour', () => {
   // B1 and B2 are open before S1 (a sale of 100 on 2026-03-05); B3 is bought after it.
