@@ -2,7 +2,7 @@
  * A bank or custodian statement as every parser returns it, whatever the format (camt.052/053/054,
  * MT940/950, semt.002, MT535, CSV). Amounts and quantities are signed decimal strings exactly as
  * in the file (no JS numbers): positive = credit to the account / holding, negative = debit.
- * The recon store (src/recon/store.ts) persists these; the matcher reads them back.
+ * The recon store (src/reconciliation/store.ts) persists these; the matcher reads them back.
  */
 
 /** camt.053.001.08, mt940, semt.002.001.10, csv, ... — the exact message and version seen. */
