@@ -16,6 +16,8 @@ import { userRoutes } from '../users/index.js';
 import { referenceRoutes } from '../reference/index.js';
 import { tradingRoutes } from '../trading/index.js';
 import { settlementRoutes } from '../settlement/index.js';
+import { reconciliationRoutes } from '../reconciliation/index.js';
+import { closeRoutes, corporateActionsRoutes } from '../accounting/index.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, sendProblem } from './problem.js';
 import type { AppDeps } from './types.js';
@@ -87,6 +89,9 @@ export async function buildServer(opts: { db: Db; config: Config; clock: Clock; 
   referenceRoutes(app, deps);
   tradingRoutes(app, deps);
   settlementRoutes(app, deps);
+  reconciliationRoutes(app, deps);
+  closeRoutes(app, deps);
+  corporateActionsRoutes(app, deps);
 
   if (fs.existsSync(path.join(WEB_DIR, 'index.html'))) {
     await app.register(fastifyStatic, {

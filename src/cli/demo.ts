@@ -7,6 +7,7 @@ import { importExecutions } from '../trading/index.js';
 import { addBusinessDays } from '../calendar/index.js';
 import { computeObligations } from '../settlement/index.js';
 import { addUser } from '../users/index.js';
+import { importFxRates } from '../accounting/index.js';
 
 /** The demo login printed at start. One user per role, all with this password. */
 export const DEMO_PASSWORD = 'backoffice-demo';
@@ -53,6 +54,8 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
     E('clearing-fees', day(5), 'Clearing fees for the month', [['expenses:clearing-fees', 'USD', '1250.75'], ['assets:bank:operating:usd', 'USD', '-1250.75']]),
     E('payroll', day(2), 'Payroll', [['expenses:salaries', 'USD', '84000.00'], ['assets:bank:operating:usd', 'USD', '-84000.00']]),
   ], ctx);
+  // EUR/USD rates (illustrative) so that the statements can translate the EUR capital.
+  await importFxRates(pool, `date,currency,base_currency,rate\n${day(31)},EUR,USD,1.0850\n${day(3)},EUR,USD,1.0790\n`, 'demo rates', { ...ctx, baseCurrency: 'USD' });
   // A few days of trading, booked the way the front office's files are.
   const td = (n: number) => addBusinessDays('XNYS', day(0), -n, 'trading');
   const fills = [

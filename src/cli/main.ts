@@ -12,6 +12,8 @@ import { addUser, createToken, getUser, listUsers, setRole } from '../users/inde
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
 import { calendarCommands } from '../calendar/index.js';
 import { settlementCommands, matchingCommands, failsCommands, lifecycleCommands, eodCommands } from '../settlement/index.js';
+import { reconCommands } from '../reconciliation/index.js';
+import { closeCommands, corporateActionsCommands } from '../accounting/index.js';
 
 /**
  * The `backoffice` command. Every command opens the database (embedded in --data, or
@@ -382,6 +384,16 @@ matchingCommands(program, withDb, print);
 failsCommands(program, withDb, print);
 lifecycleCommands(program, withDb, print, undefined, () => { const c = config(); return { ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
 eodCommands(program, withDb, print, () => { const c = config(); return { actor: actor(), clock, dataDir: c.dataDir, ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
+reconCommands(program, withDb, print, () => ({ actor: actor(), clock }));
+corporateActionsCommands(program, withDb, print, () => ({ actor: actor(), clock }));
+closeCommands(program, withDb, print, () => ({
+  actor: actor(), clock, baseCurrency: config().baseCurrency,
+  lookupUser: async (pool, name) => {
+    const u = await getUser(pool, name);
+    if (u.disabled) throw new DomainError('USER_DISABLED', 'forbidden', `user ${name} is disabled`);
+    return { name: u.name, role: u.role };
+  },
+}));
 
 program.command('migrate').description('create or migrate the database and exit').action(async () => withDb(async (db) => {
   console.log(`database ready: ${db.where}`);

@@ -19,6 +19,8 @@ export const ConfigSchema = z.object({
   safekeepingAccount: z.string().optional(),
   /** Maximum entries grouped into one transaction by the HTTP posting queue. */
   groupCommitMax: z.coerce.number().int().min(1).default(500),
+  /** The firm's reporting (functional) currency: financial statements and FX revaluation are in it. */
+  baseCurrency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -33,6 +35,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     secureCookies: env.SECURE_COOKIES,
     firmBic: env.BACKOFFICE_BIC,
     safekeepingAccount: env.BACKOFFICE_SAFEKEEPING_ACCOUNT,
+    baseCurrency: env.BACKOFFICE_BASE_CURRENCY,
   };
   const defined = Object.fromEntries(Object.entries({ ...raw, ...overrides }).filter(([, v]) => v !== undefined));
   const cfg = ConfigSchema.parse(defined);

@@ -1,5 +1,6 @@
 import cc from 'currency-codes';
 import { withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyValue } from '../db/copy.js';
 import {
   DomainError, fromMinor, newId, notFound, parseDate, toMinor, type Clock, type ErrorDetail,
 } from '../kernel/index.js';
@@ -72,6 +73,9 @@ function describe(e: EntryInput | undefined, index: number): string {
   return `entry #${index + 1} ${key}`;
 }
 
+/** Calendar days already read (a batch repeats a few dates thousands of times). */
+const KNOWN_DATES = new Set<string>();
+
 /** Structural checks that need no database. */
 function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
   const rec = describe(e, index);  // index: as the caller numbers it
@@ -82,10 +86,13 @@ function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
   if (typeof e.key !== 'string' || e.key.trim() === '' || e.key.length > MAX_KEY) {
     return fail('key', `key must be a non-empty string of at most ${MAX_KEY} characters`);
   }
-  try {
-    parseDate(e.date, 'date');
-  } catch (err) {
-    return fail('date', (err as Error).message);
+  if (!KNOWN_DATES.has(e.date)) {
+    try {
+      parseDate(e.date, 'date');
+    } catch (err) {
+      return fail('date', (err as Error).message);
+    }
+    if (KNOWN_DATES.size < 100_000) KNOWN_DATES.add(e.date);
   }
   if (e.memo !== undefined && (typeof e.memo !== 'string' || e.memo.length > MAX_MEMO)) {
     return fail('memo', `memo must be a string of at most ${MAX_MEMO} characters`);
@@ -108,8 +115,18 @@ function checkShape(e: EntryInput, index: number): ErrorDetail | undefined {
   return undefined;
 }
 
+/**
+ * sha256(canonical({ date, memo, reverses, postings: [[account, asset, minor], ...] })), the text
+ * written out (keys in canonical order; journal.test.ts holds the two together).
+ */
+export function bodyText(date: string, memo: string, legs: { account: string; asset: string; minor: bigint }[], reverses: string | null): string {
+  let ps = '';
+  for (const l of legs) ps += (ps ? ',[' : '[') + JSON.stringify(l.account) + ',' + JSON.stringify(l.asset) + ',"' + l.minor.toString() + '"]';
+  return '{"date":' + JSON.stringify(date) + ',"memo":' + JSON.stringify(memo) + ',"postings":[' + ps + '],"reverses":' + (reverses === null ? 'null' : JSON.stringify(reverses)) + '}';
+}
+
 const bodyHashOf = (date: string, memo: string, legs: { account: string; asset: string; minor: bigint }[], reverses: string | null) =>
-  sha256(canonical({ date, memo, reverses, postings: legs.map((l) => [l.account, l.asset, l.minor.toString()]) }));
+  sha256(bodyText(date, memo, legs, reverses));
 
 /** Register ISO 4217 currencies on first use, with their minor units. */
 async function ensureCurrencies(c: Client, codes: string[], ctx: PostContext, audit: AuditEvent[]) {
@@ -140,6 +157,12 @@ export async function postEntries(pool: Pool, inputs: EntryInput[], ctx: PostCon
 }
 
 interface Internal {
+  /**
+   * Accounts the caller already knows (id and no-negative rule never change, and accounts are
+   * never deleted): they are not looked up again; what is looked up is added to `learnt`, for the
+   * caller to keep once the transaction has committed.
+   */
+  accounts?: { known: ReadonlyMap<string, { id: number; no_negative: boolean }>; learnt: Map<string, { id: number; no_negative: boolean }> };
   reverses?: Map<number, string>;
   actors?: string[];
   /** Each entry is its own request (group commit): name it as entry #1 of that request. */
@@ -179,9 +202,15 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     const accountNames = new Set<string>();
     const assetCodes = new Set<string>();
     for (const i of live()) for (const p of inputs[i]!.postings) { accountNames.add(p.account); assetCodes.add(p.asset); }
-    const accRows = await c.query<{ id: number; name: string; no_negative: boolean }>(
-      'SELECT id, name, no_negative FROM accounts WHERE name = ANY($1)', [[...accountNames]]);
-    const accounts = new Map(accRows.rows.map((r) => [r.name, r]));
+    const cache = internal.accounts;
+    const ask = cache ? [...accountNames].filter((n) => !cache.known.has(n)) : [...accountNames];
+    const accRows = ask.length ? (await c.query<{ id: number; name: string; no_negative: boolean }>(
+      'SELECT id, name, no_negative FROM accounts WHERE name = ANY($1)', [ask])).rows : [];
+    const accounts = new Map<string, { id: number; no_negative: boolean }>(accRows.map((r) => [r.name, r]));
+    if (cache) {
+      for (const n of accountNames) { const k = cache.known.get(n); if (k) accounts.set(n, k); }
+      for (const r of accRows) cache.learnt.set(r.name, { id: r.id, no_negative: r.no_negative });
+    }
     let assetRows = await c.query<{ code: string; scale: number }>('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
     const missingAssets = [...assetCodes].filter((a) => !assetRows.rows.some((r) => r.code === a));
     if (missingAssets.length) {
@@ -336,43 +365,41 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
   let seq = last - BigInt(n) + 1n;
   const at = ctx.clock.now();
   const atIso = at.toISOString();
-  const E = { by: [] as string[], seq: [] as string[], id: [] as string[], key: [] as string[], hash: [] as string[], date: [] as string[], memo: [] as string[], rev: [] as (string | null)[] };
-  const P = { seq: [] as string[], line: [] as number[], acc: [] as number[], asset: [] as string[], amt: [] as string[], date: [] as string[] };
+  const ids: string[] = [];
+  // COPY text of the two tables, built as the rows are hashed (see db/copy.ts).
+  let entryRows = '', postingRows = '';
   const delta = new Map<string, { a: number; s: string; v: bigint; nn: boolean }>();
+  const atText = copyValue(atIso);
   for (const p of batch) {
     const id = newId('je');
+    ids.push(id);
     const s = seq.toString();
     const actor = actors?.[p.index] ?? ctx.actor;
-    E.by.push(actor);
-    E.seq.push(s); E.id.push(id); E.key.push(p.input.key); E.hash.push(p.bodyHash); E.date.push(p.input.date); E.memo.push(p.memo);
-    E.rev.push(p.reverses === null ? null : p.reverses.toString());
+    const date = p.input.date;
+    const reverses = p.reverses === null ? null : p.reverses.toString();
+    entryRows += `${s}\t${id}\t${copyValue(p.input.key)}\t${p.bodyHash}\t${date}\t${copyValue(p.memo)}\t${atText}\t${copyValue(actor)}\t${reverses ?? '\\N'}\n`;
     const postings: [number, number, string, string, string][] = [];
-    p.legs.forEach((l, line) => {
+    const legs = p.legs;
+    for (let line = 0; line < legs.length; line++) {
+      const l = legs[line]!;
       const amt = l.minor.toString();
-      P.seq.push(s); P.line.push(line); P.acc.push(l.accountId); P.asset.push(l.asset); P.amt.push(amt); P.date.push(p.input.date);
-      postings.push([line, l.accountId, l.asset, amt, p.input.date]);
+      postingRows += `${s}\t${line}\t${l.accountId}\t${copyValue(l.asset)}\t${amt}\t${date}\n`;
+      postings.push([line, l.accountId, l.asset, amt, date]);
       const k = `${l.accountId}|${l.asset}`;
       const d = delta.get(k);
       if (d) d.v += l.minor; else delta.set(k, { a: l.accountId, s: l.asset, v: l.minor, nn: l.noNegative });
-    });
+    }
     audit.push({
       actor, action: p.reversesId ? 'entry.reverse' : 'entry.post', entity: 'journal_entries', entityId: id,
-      data: p.reversesId ? { key: p.input.key, date: p.input.date, reverses: p.reversesId } : { key: p.input.key, date: p.input.date },
-      rowHash: rowHash.journal_entries({ seq: s, id, key: p.input.key, body_hash: p.bodyHash, date: p.input.date, memo: p.memo, recorded_at: atIso, created_by: actor, reverses: p.reverses === null ? null : p.reverses.toString(), postings }),
+      data: p.reversesId ? { key: p.input.key, date, reverses: p.reversesId } : { key: p.input.key, date },
+      rowHash: rowHash.journal_entries({ seq: s, id, key: p.input.key, body_hash: p.bodyHash, date, memo: p.memo, recorded_at: atIso, created_by: actor, reverses, postings }),
       at,
     });
     seq += 1n;
   }
-  await c.query(
-    `INSERT INTO journal_entries (seq, id, idempotency_key, body_hash, effective_date, memo, recorded_at, created_by, reverses)
-     SELECT s, i, k, h, d, m, $7, b, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $8::text[], $9::bigint[]) AS t(s, i, k, h, d, m, b, r)`,
-    [E.seq, E.id, E.key, E.hash, E.date, E.memo, atIso, E.by, E.rev],
-  );
-  await c.query(
-    `INSERT INTO postings (entry_seq, line, account_id, asset, amount, effective_date)
-     SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::int[], $4::text[], $5::numeric[], $6::date[])`,
-    [P.seq, P.line, P.acc, P.asset, P.amt, P.date],
-  );
+  await copyInto(c, 'journal_entries', ['seq', 'id', 'idempotency_key', 'body_hash', 'effective_date', 'memo', 'recorded_at', 'created_by', 'reverses'], entryRows);
+  // One COPY for all the batch's postings: the posting check runs once, over whole entries.
+  await copyInto(c, 'postings', ['entry_seq', 'line', 'account_id', 'asset', 'amount', 'effective_date'], postingRows);
   const deltas = [...delta.values()].filter((d) => d.v !== 0n).sort((x, y) => x.a - y.a || (x.s < y.s ? -1 : 1));
   if (deltas.length) {
     // Two steps, not INSERT .. ON CONFLICT DO UPDATE: PostgreSQL checks the no-negative CHECK on
@@ -392,7 +419,7 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
     );
   }
   await appendAudit(c, audit);
-  return E.id;
+  return ids;
 }
 
 interface EntryRow {

@@ -6,6 +6,7 @@ export {
   importSecurities, importCustomerAccounts, importCounterparties, importFees, importPrices,
   listSecurities, getSecurity, listCustomerAccounts, getCustomerAccount, listCounterparties, listFeeRates, latestPrice,
   customerLedgerAccounts, ASSET_CLASSES, FEE_KINDS,
+  changeSecurityIdentifiersIn, identifierChangeProblems, securityHistory, securityAsOf, type IdentifierChange, type IdentifierHistory,
   type Security, type CustomerAccount, type Counterparty, type FeeRate, type ImportSummary,
 } from './reference.js';
 export { isValidIsin, isValidCusip, isValidLei, isValidBic } from './identifiers.js';

@@ -286,3 +286,149 @@ export async function latestPrice(pool: Pool | Client, symbol: string, asOf?: st
 }
 
 export type { ErrorDetail };
+
+// ---- identifier changes (corporate actions) -------------------------------------------------------
+
+/** A change of a security's identifiers from a date on (a corporate action's symbol change). */
+export interface IdentifierChange {
+  symbol: string;
+  /** The first day the new identifiers are in force; the old ones are valid through the day before. */
+  effectiveDate: string;
+  newSymbol?: string | null;
+  newIsin?: string | null;
+  newCusip?: string | null;
+  newName?: string | null;
+  /** The corporate action behind it, recorded in the history. */
+  actionId?: string | null;
+}
+
+/** Identifiers a security had before a change, valid through `validTo`. */
+export interface IdentifierHistory {
+  symbol: string; isin: string | null; cusip: string | null; name: string; validTo: string; successor: string | null; actionId: string | null;
+}
+
+const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86400_000).toISOString().slice(0, 10);
+
+/**
+ * Problems with an identifier change, named by field and rule (empty when it can apply): formats
+ * and check digits, a US ISIN that does not embed the CUSIP, identifiers another security holds.
+ * `self` is the security being changed (its own identifiers may carry over).
+ */
+export async function identifierChangeProblems(c: Pool | Client, ch: IdentifierChange): Promise<ErrorDetail[]> {
+  const out: ErrorDetail[] = [];
+  const add = (field: string, rule: string, message: string) => out.push({ record: ch.symbol, field, rule, message: `${ch.symbol}: ${field}: ${message}` });
+  const cur = (await c.query('SELECT symbol, isin, cusip, valid_until FROM securities WHERE symbol = $1', [ch.symbol])).rows[0];
+  if (!cur) { add('symbol', 'SECURITY_UNKNOWN', `security ${ch.symbol} is not known`); return out; }
+  if (cur.valid_until) add('symbol', 'SECURITY_RETIRED', `security ${ch.symbol} was retired on ${cur.valid_until}`);
+  if (!ch.newSymbol && !ch.newIsin && !ch.newCusip) add('new_symbol', 'REQUIRED', 'a new symbol, ISIN or CUSIP is required');
+  if (ch.newSymbol !== undefined && ch.newSymbol !== null) {
+    if (!SYMBOL.test(ch.newSymbol)) add('new_symbol', 'SYMBOL_FORMAT', `"${ch.newSymbol}" must be 1-32 of A-Z, 0-9, '.', '_', '-'`);
+    else if (ch.newSymbol === ch.symbol) add('new_symbol', 'UNCHANGED', `is the current symbol`);
+    else if ((await c.query('SELECT 1 FROM assets WHERE code = $1', [ch.newSymbol])).rowCount) add('new_symbol', 'IDENTIFIER_IN_USE', `${ch.newSymbol} is already an asset of the ledger`);
+  }
+  if (ch.newIsin && !isValidIsin(ch.newIsin)) add('new_isin', 'ISIN_CHECK_DIGIT', `"${ch.newIsin}" is not a valid ISIN (format or check digit)`);
+  if (ch.newCusip && !isValidCusip(ch.newCusip)) add('new_cusip', 'CUSIP_CHECK_DIGIT', `"${ch.newCusip}" is not a valid CUSIP (format or check digit)`);
+  const isin = ch.newIsin ?? cur.isin;
+  const cusip = ch.newCusip ?? cur.cusip;
+  if (isin && cusip && isin.startsWith('US') && isin.slice(2, 11) !== cusip) add(ch.newIsin ? 'new_isin' : 'new_cusip', 'ISIN_CUSIP_MISMATCH', `US ISIN ${isin} does not embed CUSIP ${cusip}`);
+  for (const [field, col, v] of [['new_isin', 'isin', ch.newIsin], ['new_cusip', 'cusip', ch.newCusip]] as const) {
+    if (!v) continue;
+    const other = (await c.query(`SELECT symbol FROM securities WHERE ${col} = $1 AND symbol <> $2`, [v, ch.symbol])).rows[0];
+    if (other) add(field, 'IDENTIFIER_IN_USE', `${v} is the ${col.toUpperCase()} of ${other.symbol}`);
+  }
+  return out;
+}
+
+/**
+ * Change a security's identifiers from `effectiveDate` on, in the caller's transaction, keeping the
+ * old ones in the history (valid through the day before). A new symbol is a new security (and
+ * ledger asset) with the same terms, taking over the ISIN and CUSIP unless new ones are given; the
+ * old symbol is retired (valid_until, successor) and keeps its history. Moving the positions is the
+ * caller's (a ledger entry: corporate actions). Audited.
+ * @throws ReferenceRejected naming the field and rule (see {@link identifierChangeProblems})
+ */
+export async function changeSecurityIdentifiersIn(c: Client, ch: IdentifierChange, ctx: Ctx): Promise<{ previous: IdentifierHistory; current: Security }> {
+  parseDate(ch.effectiveDate, 'effective date');
+  const problems = await identifierChangeProblems(c, ch);
+  if (problems.length) throw new ReferenceRejected(problems);
+  const cur = (await c.query('SELECT * FROM securities WHERE symbol = $1 FOR UPDATE', [ch.symbol])).rows[0];
+  const at = ctx.clock.now();
+  const validTo = dayBefore(ch.effectiveDate);
+  const newSymbol = ch.newSymbol ?? null;
+  const previous: IdentifierHistory = { symbol: cur.symbol, isin: cur.isin, cusip: cur.cusip, name: cur.name, validTo, successor: newSymbol, actionId: ch.actionId ?? null };
+  const isin = ch.newIsin ?? cur.isin;
+  const cusip = ch.newCusip ?? cur.cusip;
+  const name = ch.newName ?? cur.name;
+  const audit = (symbol: string, action: string, data: Record<string, unknown>) => appendAudit(c, [{
+    actor: ctx.actor, action, entity: 'securities', entityId: symbol, data, at,
+    rowHash: crypto.createHash('sha256').update(JSON.stringify(data)).digest('hex'),
+  }]);
+  let current: string;
+  if (newSymbol) {
+    await addAssetIn(c, { code: newSymbol, scale: cur.scale, kind: 'security', name }, ctx);
+    // The identifiers move to the new symbol: the old row gives them up (the history keeps them).
+    await c.query('UPDATE securities SET isin = NULL, cusip = NULL, updated_at = $2, updated_by = $3 WHERE symbol = $1', [cur.symbol, at.toISOString(), ctx.actor]);
+    const row = { symbol: newSymbol, name, isin, cusip, asset_class: cur.asset_class, currency: cur.currency, mic: cur.mic, scale: cur.scale, multiplier: String(cur.multiplier) };
+    await c.query(
+      `INSERT INTO securities (symbol, name, isin, cusip, asset_class, currency, mic, scale, multiplier, updated_at, updated_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [row.symbol, row.name, row.isin, row.cusip, row.asset_class, row.currency, row.mic, row.scale, row.multiplier, at.toISOString(), ctx.actor]);
+    await c.query('UPDATE securities SET valid_until = $2, successor = $3 WHERE symbol = $1', [cur.symbol, validTo, newSymbol]);
+    await audit(newSymbol, 'securities.add', { ...row, predecessor: cur.symbol, effectiveDate: ch.effectiveDate, action: ch.actionId ?? null });
+    await audit(cur.symbol, 'securities.retire', { symbol: cur.symbol, validUntil: validTo, successor: newSymbol, action: ch.actionId ?? null });
+    current = newSymbol;
+  } else {
+    await c.query('UPDATE securities SET isin = $2, cusip = $3, name = $4, updated_at = $5, updated_by = $6 WHERE symbol = $1',
+      [cur.symbol, isin, cusip, name, at.toISOString(), ctx.actor]);
+    await audit(cur.symbol, 'securities.identifier_change', { symbol: cur.symbol, isin, cusip, name, was: { isin: cur.isin, cusip: cur.cusip, name: cur.name }, effectiveDate: ch.effectiveDate, action: ch.actionId ?? null });
+    current = cur.symbol;
+  }
+  await c.query(
+    `INSERT INTO security_identifier_history (symbol, isin, cusip, name, valid_to, successor, action_id, changed_at, changed_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [cur.symbol, cur.isin, cur.cusip, cur.name, validTo, newSymbol, ch.actionId ?? null, at.toISOString(), ctx.actor]);
+  return { previous, current: await getSecurity(c, current) };
+}
+
+/** The identifiers a security had before, oldest first, and what became of it. */
+export async function securityHistory(pool: Pool | Client, symbol: string): Promise<{ symbol: string; validUntil: string | null; successor: string | null; predecessors: string[]; history: IdentifierHistory[] }> {
+  const sec = (await pool.query('SELECT symbol, valid_until::text AS valid_until, successor FROM securities WHERE symbol = $1', [symbol])).rows[0];
+  if (!sec) throw notFound('SECURITY_NOT_FOUND', `security ${symbol} is not known`);
+  const { rows } = await pool.query(
+    `SELECT symbol, isin, cusip, name, valid_to::text AS valid_to, successor, action_id FROM security_identifier_history
+      WHERE symbol = $1 OR successor = $1 ORDER BY valid_to, id`, [symbol]);
+  return {
+    symbol, validUntil: sec.valid_until, successor: sec.successor,
+    predecessors: rows.filter((r) => r.successor === symbol).map((r) => r.symbol),
+    history: rows.map((r) => ({ symbol: r.symbol, isin: r.isin, cusip: r.cusip, name: r.name, validTo: r.valid_to, successor: r.successor, actionId: r.action_id })),
+  };
+}
+
+/**
+ * The security a symbol, ISIN or CUSIP named on a date: identifiers given up by a change are
+ * valid through the day before it took effect; a retired symbol through its valid_until.
+ * @throws DomainError SECURITY_NOT_FOUND
+ */
+export async function securityAsOf(pool: Pool | Client, id: string, date: string): Promise<Security> {
+  parseDate(date, 'date');
+  // Identifiers in the history: in force from the previous change of that security up to valid_to.
+  const { rows } = await pool.query(
+    `SELECT h.symbol FROM security_identifier_history h
+      WHERE (h.isin = $1 OR h.cusip = $1 OR (h.symbol = $1 AND h.successor IS NOT NULL)) AND h.valid_to >= $2::date
+        AND NOT EXISTS (SELECT 1 FROM security_identifier_history p WHERE p.symbol = h.symbol AND p.valid_to < h.valid_to AND p.valid_to >= $2::date)
+      ORDER BY h.valid_to LIMIT 1`, [id, date]);
+  if (rows[0]) return getSecurity(pool, rows[0].symbol);
+  const cur = (await pool.query(
+    `SELECT s.symbol, s.valid_until::text AS valid_until,
+            (SELECT max(h.valid_to)::text FROM security_identifier_history h WHERE h.symbol = s.symbol OR h.successor = s.symbol) AS since
+       FROM securities s WHERE s.symbol = $1 OR s.isin = $1 OR s.cusip = $1 LIMIT 1`, [id])).rows[0];
+  if (!cur || (cur.valid_until && cur.valid_until < date) || (cur.since && cur.since >= date && cur.symbol !== id)) {
+    throw notFound('SECURITY_NOT_FOUND', `no security was known as ${id} on ${date}`);
+  }
+  if (cur.since && cur.since >= date) {
+    // A symbol that came into being on a change is not known before it.
+    const wasNew = (await pool.query('SELECT 1 FROM security_identifier_history WHERE successor = $1 AND valid_to >= $2::date', [cur.symbol, date])).rowCount;
+    if (wasNew) throw notFound('SECURITY_NOT_FOUND', `no security was known as ${id} on ${date}`);
+  }
+  return getSecurity(pool, cur.symbol);
+}

@@ -1,5 +1,7 @@
 /**
- * Confirmation files from the street (a counterparty or a clearing house), as CSV:
+ * Confirmation files from the street (a counterparty or a clearing house), as CSV, or as FIX 4.4
+ * Confirmation (AK) / AllocationReport (AS) messages (see fix-confirmations.ts; told apart by
+ * content: a file whose first line starts with 8=FIX is FIX). The CSV:
  *
  *   conf_id,counterparty,trade_date,symbol,side,quantity,price[,settle_date,our_ref,affirmed_at]
  *
@@ -11,6 +13,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { DomainError, Dec, type ErrorDetail } from '../kernel/index.js';
+import { isFixText, parseFixConfirmations } from './fix-confirmations.js';
 
 /** Error codes of confirmation matching (stable: clients switch on them). */
 export const ConfirmationCodes = {
@@ -57,12 +60,14 @@ const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d
 const validDate = (s: string) => DATE_RE.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 /**
- * Parse and validate a confirmation CSV. All or nothing.
+ * Parse and validate a confirmation file: CSV, or FIX 4.4 AK/AS messages (detected from the
+ * content; see fix-confirmations.ts). All or nothing.
  * @throws DomainError CONFIRMATION_FILE_INVALID (invalid): a missing column, a malformed line, or
  *   one detail per bad field, each naming the file, line and conf_id, the field and the rule
- *   (REQUIRED, DATE, SIDE, DECIMAL, POSITIVE, INSTANT, DUPLICATE)
+ *   (REQUIRED, DATE, SIDE, DECIMAL, POSITIVE, INSTANT, DUPLICATE); for FIX, the message, the tag and the rule
  */
 export function parseConfirmations(text: string, file: string): ConfirmationInput[] {
+  if (isFixText(text)) return parseFixConfirmations(text, file).inputs;
   const fail = (message: string, details: ErrorDetail[] = []) => new DomainError(ConfirmationCodes.FILE_INVALID, 'invalid', message, details);
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const headerAt = lines.findIndex((l) => l.trim() && !l.startsWith('#'));

@@ -177,7 +177,7 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
     },
     async match() {
       const r = await eachFile('confirmations', 'match', (text, f) => importConfirmations(pool, text, f.name, sctx));
-      const m = await matchConfirmations(pool, date, {}, sctx);
+      const m = await matchConfirmations(pool, date, { withResults: false }, sctx);
       return { files: r.processed, filesSeenBefore: r.seenBefore, filesFailed: r.failed, ...m.summary, changes: m.changes };
     },
     async statuses() {

@@ -113,7 +113,7 @@ describe('listFails', () => {
     };
     await cli().parseAsync(['settlement', 'fails', '--as-of', '2026-11-27', '--json'], { from: 'user' });
     const r = JSON.parse(out.pop()!);
-    expect(Object.keys(r)).toEqual(['asOf', 'fails', 'alerts', 'buckets']);
+    expect(Object.keys(r)).toEqual(['asOf', 'fails', 'alerts', 'buckets', 'ledger']);
     expect(r.fails).toHaveLength(4);
     expect(r.alerts).toHaveLength(2);
     await cli().parseAsync(['settlement', 'fails'], { from: 'user' }); // default as-of: the clock's date, 11-25

@@ -1,7 +1,7 @@
 /**
  * Fails management: the open fails of the settlement obligations as of a date, their age in
- * settlement days, aging buckets, Reg SHO Rule 204 close-out dates for fails to deliver, and the
- * plan of a buy-in.
+ * settlement days, aging buckets, Reg SHO Rule 204 close-out dates for fails to deliver, the fails
+ * in the ledger, and the plan of a buy-in (buy-ins themselves are stored in buy-ins.ts).
  *
  * What a fail is, as of `asOf`: an obligation that is `failed` or `partially_settled`, or one still
  * `pending`, `instructed` or `matched` whose settlement date is before `asOf` (past due and not
@@ -15,17 +15,29 @@
  * Aging buckets (settlement days): '1-5' (age 0 to 5, same-day fails included), '6-10', '11-20',
  * '21-30', '>30'.
  *
- * Buy-ins are planned, not stored: {@link planBuyIn} validates a buy-in against a fail and returns
- * the record with its cost against the original price. There is no table for buy-ins yet;
- * persisting them (and reducing the fail) is left for later.
+ * Fails in the ledger ({@link bookFails}): what is left of a fail moves, on its settlement date,
+ * from the street side (`assets:street:<cpty>`) into the counterparty's fail account, securities and
+ * cash together, signed as on the street:
+ *   `assets:fails:to-receive:<cpty>`     a fail to receive: securities owed to us (+), the cash we owe (-)
+ *   `liabilities:fails:to-deliver:<cpty>` a fail to deliver: securities we owe (-), the cash owed to us (+)
+ * (a cash-only remainder goes to the account of its side: cash we owe to-receive, cash owed to us
+ * to-deliver). Entries `fail:<obligation>:<n>`, idempotent. A fail leaves the fail account when it
+ * settles (the settlement books out of it first, see lifecycle.ts), when it is carried into a later
+ * date's net (back to the street on that date, `fail-carried:<obligation>:<n>`: owed there now), or
+ * when it is bought in (buy-ins.ts). `settlement_fails` holds, per obligation, what sits there.
+ * Applying a failed (or partially settled) status books the fail at once; `bookFails(asOf)` (the
+ * end of day, `settlement fails --book`) books the past-due ones too.
  *
  * Money is bigint minor units inside, decimal strings outside; never a JS number.
  */
+import os from 'node:os';
 import type { Command } from 'commander';
-import type { Pool } from '../db/index.js';
+import { withTx, type Client, type Pool } from '../db/index.js';
 import { addBusinessDays, businessDays, markets } from '../calendar/index.js';
+import { balances, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
 import { Dec, fromMinor, invalid, parseDate, roundToMinor, systemClock, toMinor, type Clock } from '../kernel/index.js';
 import type { ObligationStatus } from './netting.js';
+import type { SettlementCtx } from './obligations.js';
 import type { Print, WithDb } from './cli.js';
 
 /** Error codes of fails management (stable). */
@@ -108,10 +120,24 @@ export interface FailsReport {
   fails: FailView[];
   alerts: FailAlert[];
   buckets: BucketRow[];
+  /** The fail accounts of the ledger as of `asOf`, per counterparty, direction and asset. */
+  ledger: FailBalance[];
 }
 
-/** A fail as printed / sent (no bigints). */
-export type FailView = Omit<Fail, 'remainingQuantityMinor' | 'remainingCashMinor' | 'scale' | 'cashScale'>;
+/** A balance of a fail account: securities (quantity) or cash, as of the report's date. */
+export interface FailBalance {
+  account: string;
+  counterparty: string;
+  direction: 'to_receive' | 'to_deliver';
+  asset: string;
+  /** Decimal string: positive to receive, negative to deliver or pay. */
+  balance: string;
+}
+
+/** A fail as printed / sent (no bigints), with what of it sits in the fail accounts now (null: not booked). */
+export type FailView = Omit<Fail, 'remainingQuantityMinor' | 'remainingCashMinor' | 'scale' | 'cashScale'> & {
+  inLedger?: { account: string; quantity: string; cash: string; failedOn: string } | null;
+};
 
 export interface BucketRow {
   bucket: AgingBucket;
@@ -149,8 +175,8 @@ export function closeOutDue(market: string, settleDate: string, sale: SaleType):
 
 const isZero = (d: string) => /^[+-]?0*(\.0*)?$/.test(d);
 
-/** Normalises a numeric from the database to at most `scale` decimals (trailing zeros trimmed). */
-function minorOf(text: string, scale: number): bigint {
+/** A numeric from the database (trailing zeros trimmed) in minor units of `scale`. */
+export function minorOf(text: string, scale: number): bigint {
   const t = text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
   return toMinor(t, scale, 'quantity');
 }
@@ -241,7 +267,7 @@ export async function listFails(pool: Pool, asOf: string): Promise<FailsReport> 
             EXISTS (SELECT 1 FROM trades t WHERE t.settle_date = o.settle_date AND t.counterparty = o.counterparty AND t.symbol = o.symbol
                      AND t.side = 'short' AND t.status = 'booked') AS has_short
        FROM settlement_obligations o JOIN securities s ON s.symbol = o.symbol JOIN assets a ON a.code = o.currency
-      WHERE (o.status IN ('failed', 'partially_settled') OR (o.status IN ('pending', 'instructed', 'matched') AND o.settle_date < $1::date))
+      WHERE (o.status IN ('failed', 'partially_settled') OR ($1::date IS NOT NULL AND o.status IN ('pending', 'instructed', 'matched') AND o.settle_date < $1::date))
       ORDER BY o.settle_date, o.counterparty, o.symbol`, [asOf]);
   const fails: Fail[] = [];
   for (const r of rows) {
@@ -252,7 +278,235 @@ export async function listFails(pool: Pool, asOf: string): Promise<FailsReport> 
     }, asOf);
     if (f) fails.push(f);
   }
-  return { asOf, fails: fails.map(failView), alerts: failAlerts(fails, asOf), buckets: agingBuckets(fails) };
+  const booked = new Map((await pool.query<{ obligation_id: string; account: string; quantity: string; cash: string; failed_on: string; scale: number; cash_scale: number }>(
+    `SELECT f.obligation_id, f.account, f.quantity::text AS quantity, f.cash::text AS cash, f.failed_on::text AS failed_on, s.scale, a.scale AS cash_scale
+       FROM settlement_fails f JOIN securities s ON s.symbol = f.symbol JOIN assets a ON a.code = f.currency
+      WHERE f.status = 'open' AND f.obligation_id = ANY($1)`, [fails.map((f) => f.obligationId)])).rows.map((r) => [r.obligation_id, r]));
+  const views = fails.map((f): FailView => {
+    const b = booked.get(f.obligationId);
+    return { ...failView(f), inLedger: b ? { account: b.account, quantity: fromMinor(minorOf(b.quantity, b.scale), b.scale), cash: fromMinor(BigInt(b.cash), b.cash_scale), failedOn: b.failed_on } : null };
+  });
+  return { asOf, fails: views, alerts: failAlerts(fails, asOf), buckets: agingBuckets(fails), ledger: await failBalances(pool, asOf) };
+}
+
+// ---- fails in the ledger ------------------------------------------------------------------------
+
+/** Serialises fail bookings (and the settlements and buy-ins that take from them). */
+export const FAILS_LOCK = 7243013;
+
+export const failAccount = {
+  toReceive: (cpty: string) => `assets:fails:to-receive:${cpty}`,
+  toDeliver: (cpty: string) => `liabilities:fails:to-deliver:${cpty}`,
+};
+const streetOf = (cpty: string) => `assets:street:${cpty}`;
+
+/** The fail account of a remainder (signed like the obligation): by its securities, else by its cash. */
+export function failAccountOf(cpty: string, quantity: bigint, cash: bigint): string {
+  const receive = quantity > 0n || (quantity === 0n && cash < 0n);
+  return receive ? failAccount.toReceive(cpty) : failAccount.toDeliver(cpty);
+}
+
+/** The balances of the fail accounts as of a date. */
+export async function failBalances(db: Pool | Client, asOf: string): Promise<FailBalance[]> {
+  const rows = [...await balances(db, { account: 'assets:fails', asOf }), ...await balances(db, { account: 'liabilities:fails', asOf })];
+  return rows.flatMap((r) => {
+    const m = /^(?:assets:fails:to-receive|liabilities:fails:to-deliver):(.+)$/.exec(r.account);
+    return m ? [{ account: r.account, counterparty: m[1]!, direction: r.account.startsWith('assets:') ? 'to_receive' as const : 'to_deliver' as const, asset: r.asset, balance: r.balance }] : [];
+  });
+}
+
+/** One obligation's fail in the fail accounts (minor units, signed like the obligation). */
+export interface FailRecord {
+  obligationId: string;
+  counterparty: string;
+  symbol: string;
+  currency: string;
+  account: string;
+  failedOn: string;
+  quantity: bigint;
+  cash: bigint;
+  bookedQuantity: bigint;
+  bookedCash: bigint;
+  status: 'open' | 'closed';
+  closedOn: string | null;
+  closedBy: 'settled' | 'carried' | 'bought_in' | null;
+  scale: number;
+  cashScale: number;
+  /** Entries posted for it so far (numbers the keys). */
+  entries: number;
+  /** Changed in memory, to be written by {@link saveFailRecords}. */
+  dirty?: boolean;
+  isNew?: boolean;
+}
+
+interface FailRecordRow {
+  obligation_id: string; counterparty: string; symbol: string; currency: string; account: string; failed_on: string; quantity: string; cash: string;
+  booked_quantity: string; booked_cash: string; status: 'open' | 'closed'; closed_on: string | null; closed_by: FailRecord['closedBy'];
+  scale: number; cash_scale: number; entries: number;
+}
+
+const FAIL_COLS = `f.obligation_id, f.counterparty, f.symbol, f.currency, f.account, f.failed_on::text AS failed_on, f.quantity::text AS quantity, f.cash::text AS cash,
+  f.booked_quantity::text AS booked_quantity, f.booked_cash::text AS booked_cash, f.status, f.closed_on::text AS closed_on, f.closed_by, s.scale, a.scale AS cash_scale, f.entries`;
+
+const recordOf = (r: FailRecordRow): FailRecord => ({
+  obligationId: r.obligation_id, counterparty: r.counterparty, symbol: r.symbol, currency: r.currency, account: r.account, failedOn: r.failed_on,
+  quantity: minorOf(r.quantity, r.scale), cash: BigInt(r.cash), bookedQuantity: minorOf(r.booked_quantity, r.scale), bookedCash: BigInt(r.booked_cash),
+  status: r.status, closedOn: r.closed_on, closedBy: r.closed_by, scale: r.scale, cashScale: r.cash_scale, entries: r.entries,
+});
+
+/** The fail records of some obligations, locked for update. */
+export async function failRecordsIn(c: Client, obligationIds: string[]): Promise<Map<string, FailRecord>> {
+  if (!obligationIds.length) return new Map();
+  const { rows } = await c.query<FailRecordRow>(
+    `SELECT ${FAIL_COLS} FROM settlement_fails f JOIN securities s ON s.symbol = f.symbol JOIN assets a ON a.code = f.currency
+      WHERE f.obligation_id = ANY($1) ORDER BY f.obligation_id FOR UPDATE OF f`, [obligationIds]);
+  return new Map(rows.map((r) => [r.obligation_id, recordOf(r)]));
+}
+
+/** Write the changed fail records. */
+export async function saveFailRecords(c: Client, records: Iterable<FailRecord>, ctx: { actor: string; clock: Clock }): Promise<void> {
+  const now = ctx.clock.now().toISOString();
+  for (const f of records) {
+    if (!f.dirty) continue;
+    const q = fromMinor(f.quantity, f.scale), bq = fromMinor(f.bookedQuantity, f.scale);
+    if (f.isNew) {
+      await c.query(
+        `INSERT INTO settlement_fails (obligation_id, counterparty, symbol, currency, account, failed_on, quantity, cash, booked_quantity, booked_cash,
+            status, closed_on, closed_by, created_at, created_by, updated_at, updated_by, entries)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $15, $16)`,
+        [f.obligationId, f.counterparty, f.symbol, f.currency, f.account, f.failedOn, q, f.cash.toString(), bq, f.bookedCash.toString(),
+          f.status, f.closedOn, f.closedBy, now, ctx.actor, f.entries]);
+    } else {
+      await c.query(
+        `UPDATE settlement_fails SET account = $2, failed_on = $3, quantity = $4, cash = $5, booked_quantity = $6, booked_cash = $7, status = $8,
+            closed_on = $9, closed_by = $10, updated_at = $11, updated_by = $12, entries = $13 WHERE obligation_id = $1`,
+        [f.obligationId, f.account, f.failedOn, q, f.cash.toString(), bq, f.bookedCash.toString(), f.status, f.closedOn, f.closedBy, now, ctx.actor, f.entries]);
+    }
+    f.dirty = false;
+    f.isNew = false;
+  }
+}
+
+/** Open the accounts the entries post to that do not exist yet (street and fail accounts, by their names). */
+export async function openSettlementAccounts(c: Client, entries: EntryInput[], ctx: { actor: string; clock: Clock }): Promise<void> {
+  const needed = new Set(entries.flatMap((e) => e.postings.map((p) => p.account)));
+  const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((x) => x.name));
+  for (const name of [...needed].sort()) {
+    if (existing.has(name)) continue;
+    const m = /^(assets:street|assets:fails:to-receive|liabilities:fails:to-deliver|assets:receivable:buy-ins):(.+)$/.exec(name);
+    await openAccountIn(c, { name, type: name.startsWith('liabilities:') ? 'liability' : name.startsWith('expenses:') ? 'expense' : 'asset', owner: m ? m[2]! : 'firm' }, ctx);
+  }
+}
+
+/**
+ * Take from a fail what a settlement of `d` (signed like the obligation) settles of it: nothing
+ * when the fail is empty or points the other way, else all of the fail or all of `d`, the smaller.
+ */
+export function takeFromFail(open: bigint, d: bigint): bigint {
+  if (open === 0n || d === 0n || (open > 0n) !== (d > 0n)) return 0n;
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  return abs(open) <= abs(d) ? open : d;
+}
+
+export interface FailBookingResult {
+  /** Fails moved into the fail accounts now. */
+  booked: { obligationId: string; account: string; quantity: string; cash: string; date: string; entryKey: string }[];
+  /** Fails moved back to the street side: carried into a later date's net. */
+  carried: { obligationId: string; into: string; quantity: string; cash: string; entryKey: string }[];
+}
+
+/**
+ * Fails carried into a later date's net go back to the street side on that date, where they are
+ * owed again (the later obligation includes them).
+ */
+export async function carryFailsBack(c: Client, ctx: { actor: string; clock: Clock }, out: FailBookingResult = { booked: [], carried: [] }): Promise<FailBookingResult> {
+  await c.query('SELECT pg_advisory_xact_lock($1)', [FAILS_LOCK]);
+  const { rows } = await c.query<FailRecordRow & { carried_into: string }>(
+    `SELECT ${FAIL_COLS}, o.carried_into::text AS carried_into FROM settlement_fails f JOIN settlement_obligations o ON o.id = f.obligation_id
+       JOIN securities s ON s.symbol = f.symbol JOIN assets a ON a.code = f.currency
+      WHERE f.status = 'open' AND o.carried_into IS NOT NULL ORDER BY f.obligation_id FOR UPDATE OF f`);
+  const entries: EntryInput[] = [];
+  const records: FailRecord[] = [];
+  for (const r of rows) {
+    const f = recordOf(r);
+    const key = `fail-carried:${f.obligationId}:${f.entries + 1}`;
+    const postings = [];
+    if (f.quantity !== 0n) postings.push({ account: streetOf(f.counterparty), asset: f.symbol, amount: fromMinor(f.quantity, f.scale) }, { account: f.account, asset: f.symbol, amount: fromMinor(-f.quantity, f.scale) });
+    if (f.cash !== 0n) postings.push({ account: streetOf(f.counterparty), asset: f.currency, amount: fromMinor(f.cash, f.cashScale) }, { account: f.account, asset: f.currency, amount: fromMinor(-f.cash, f.cashScale) });
+    if (postings.length) {
+      entries.push({ key, date: r.carried_into, memo: `fail of ${f.obligationId} (${f.counterparty} ${f.symbol}) carried into the net of ${r.carried_into}: back to the street side`, postings });
+      out.carried.push({ obligationId: f.obligationId, into: r.carried_into, quantity: fromMinor(f.quantity, f.scale), cash: fromMinor(f.cash, f.cashScale), entryKey: key });
+    }
+    Object.assign(f, { quantity: 0n, cash: 0n, status: 'closed', closedOn: r.carried_into, closedBy: 'carried', dirty: true, entries: f.entries + (postings.length ? 1 : 0) });
+    records.push(f);
+  }
+  if (entries.length) {
+    await openSettlementAccounts(c, entries, ctx);
+    await postEntriesIn(c, entries, ctx, 'all');
+  }
+  await saveFailRecords(c, records, ctx);
+  return out;
+}
+
+/**
+ * Book fails into the ledger inside the caller's transaction: first the fails carried into a later
+ * net go back to the street; then every fail as of `asOf` (see the module comment; only `ids` when
+ * given; `asOf` null: only those failed or partially settled) that is not carried elsewhere has what is left of it and not yet in its fail account moved
+ * there from the street side, dated its settlement date. Idempotent: a second call changes nothing.
+ */
+export async function bookFailsIn(c: Client, q: { asOf: string | null; ids?: string[] }, ctx: { actor: string; clock: Clock }): Promise<FailBookingResult> {
+  const out = await carryFailsBack(c, ctx);
+  const { rows } = await c.query<{ id: string; settle_date: string; counterparty: string; symbol: string; currency: string; quantity: string; settled_quantity: string;
+    cash: string; settled_cash: string; scale: number; cash_scale: number }>(
+    `SELECT o.id, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.settled_quantity::text AS settled_quantity,
+            o.cash::text AS cash, o.settled_cash::text AS settled_cash, s.scale, a.scale AS cash_scale
+       FROM settlement_obligations o JOIN securities s ON s.symbol = o.symbol JOIN assets a ON a.code = o.currency
+      WHERE (o.status IN ('failed', 'partially_settled') OR ($1::date IS NOT NULL AND o.status IN ('pending', 'instructed', 'matched') AND o.settle_date < $1::date))
+        AND o.carried_into IS NULL AND ($2::text[] IS NULL OR o.id = ANY($2))
+      ORDER BY o.settle_date, o.counterparty, o.symbol FOR UPDATE OF o`, [q.asOf === null ? null : parseDate(q.asOf, 'as-of date'), q.ids ?? null]);
+  const records = await failRecordsIn(c, rows.map((r) => r.id));
+  const entries: EntryInput[] = [];
+  for (const r of rows) {
+    const remQ = minorOf(r.quantity, r.scale) - minorOf(r.settled_quantity, r.scale);
+    const remC = BigInt(r.cash) - BigInt(r.settled_cash);
+    let f = records.get(r.id);
+    const inFail = f && f.status === 'open' ? { q: f.quantity, c: f.cash } : { q: 0n, c: 0n };
+    const dq = remQ - inFail.q, dc = remC - inFail.c;
+    if (dq === 0n && dc === 0n) continue;
+    if (!f) {
+      f = { obligationId: r.id, counterparty: r.counterparty, symbol: r.symbol, currency: r.currency, account: failAccountOf(r.counterparty, remQ, remC),
+        failedOn: r.settle_date, quantity: 0n, cash: 0n, bookedQuantity: 0n, bookedCash: 0n, status: 'open', closedOn: null, closedBy: null,
+        scale: r.scale, cashScale: r.cash_scale, entries: 0, isNew: true };
+      records.set(r.id, f);
+    } else if (f.status === 'closed') {
+      // Open again (e.g. a net that carried it was redone without it).
+      Object.assign(f, { quantity: 0n, cash: 0n, status: 'open', closedOn: null, closedBy: null, account: failAccountOf(r.counterparty, remQ, remC) });
+    }
+    const key = `fail:${r.id}:${f.entries + 1}`;
+    const street = streetOf(r.counterparty);
+    const postings = [];
+    if (dq !== 0n) postings.push({ account: f.account, asset: r.symbol, amount: fromMinor(dq, r.scale) }, { account: street, asset: r.symbol, amount: fromMinor(-dq, r.scale) });
+    if (dc !== 0n) postings.push({ account: f.account, asset: r.currency, amount: fromMinor(dc, r.cash_scale) }, { account: street, asset: r.currency, amount: fromMinor(-dc, r.cash_scale) });
+    entries.push({ key, date: r.settle_date, memo: `fail of ${r.id}: ${fromMinor(dq, r.scale)} ${r.symbol} against ${fromMinor(dc, r.cash_scale)} ${r.currency} with ${r.counterparty}, due ${r.settle_date}, into the fail account`, postings });
+    f.quantity += dq; f.cash += dc; f.bookedQuantity += dq; f.bookedCash += dc; f.entries++; f.dirty = true;
+    out.booked.push({ obligationId: r.id, account: f.account, quantity: fromMinor(dq, r.scale), cash: fromMinor(dc, r.cash_scale), date: r.settle_date, entryKey: key });
+  }
+  if (entries.length) {
+    await openSettlementAccounts(c, entries, ctx);
+    await postEntriesIn(c, entries, ctx, 'all');
+  }
+  await saveFailRecords(c, records.values(), ctx);
+  return out;
+}
+
+/**
+ * Book the fails as of a date into the ledger (see {@link bookFailsIn}), in one transaction.
+ * @throws DomainError DATE_INVALID; ledger errors (a closed period)
+ */
+export async function bookFails(pool: Pool, asOf: string, ctx: Partial<SettlementCtx> = {}): Promise<FailBookingResult> {
+  parseDate(asOf, 'as-of date');
+  const c2 = { actor: ctx.actor ?? 'system', clock: ctx.clock ?? systemClock };
+  return withTx(pool, (c) => bookFailsIn(c, { asOf }, c2));
 }
 
 export interface BuyInInput {

@@ -116,12 +116,16 @@ describe('settlement lifecycle', () => {
     const gsco = await bal('assets:street:GSCO');
     expect(gsco.MSFT).toBeUndefined();
     expect(gsco.USD).toBe('525.00');
-    expect(gsco).toMatchObject({ VOD: '-1000', GBP: '750.00' });
+    // The failed VOD delivery left the street for GSCO's fail account (securities owed, cash owed to us).
+    expect(gsco.VOD).toBeUndefined();
+    expect(await bal('liabilities:fails:to-deliver:GSCO')).toEqual({ VOD: '-1000', GBP: '750.00' });
     expect(await bal('assets:depository:dtc')).toEqual({ MSFT: '150', AAPL: '-15' });
     // Paid 59,900.00 for the MSFT, received 2,842.50 for 15 AAPL.
     expect(await bal('assets:bank:settlement:usd')).toEqual({ USD: '-57057.50' });
     // Partially settled: 5 AAPL against 947.50 still owed on the street.
-    expect(await bal('assets:street:NSCC')).toMatchObject({ AAPL: '-5' });
+    // The rest (5 AAPL against 947.50) failed to settle: it left the street for NSCC's fail account.
+    expect((await bal('assets:street:NSCC')).AAPL).toBeUndefined();
+    expect(await bal('liabilities:fails:to-deliver:NSCC')).toEqual({ AAPL: '-5', USD: '947.50' });
     const o = (await pool.query("SELECT counterparty, symbol, status, settled_quantity::text AS sq, settled_cash::text AS sc FROM settlement_obligations WHERE settle_date = $1 ORDER BY 1, 2", [D1])).rows;
     expect(o).toEqual([
       { counterparty: 'GSCO', symbol: 'AAPL', status: 'pending', sq: '0', sc: '0' },
@@ -132,6 +136,9 @@ describe('settlement lifecycle', () => {
     ]);
     const keys = (await pool.query("SELECT idempotency_key AS key, effective_date::text AS d FROM journal_entries WHERE idempotency_key LIKE 'settle:%' ORDER BY 1")).rows.map((x) => `${x.key}@${x.d}`);
     expect(keys.sort()).toEqual([`settle:${id.get('GSCO MSFT')}:150@${D1}`, `settle:${id.get('NSCC AAPL')}:-15@${D1}`].sort());
+    // The fails (the VOD delivery, and the rest of the partly settled AAPL) booked on their settlement date.
+    const fails = (await pool.query("SELECT idempotency_key AS key, effective_date::text AS d FROM journal_entries WHERE idempotency_key LIKE 'fail:%' ORDER BY 1")).rows.map((x) => `${x.key}@${x.d}`);
+    expect(fails.sort()).toEqual([`fail:${id.get('GSCO VOD')}:1@${D1}`, `fail:${id.get('NSCC AAPL')}:1@${D1}`].sort());
     const failed = (await pool.query('SELECT reasons FROM settlement_status_events WHERE obligation_id = $1', [id.get('GSCO VOD')])).rows;
     expect(failed).toEqual([{ reasons: ['LACK', 'CLAC'] }]);
 
@@ -160,6 +167,10 @@ describe('settlement lifecycle', () => {
       [id.get('NSCC AAPL'), 'settled', '-5', '947.50', `settle:${id.get('NSCC AAPL')}:-20`],
     ]);
     expect((await bal('assets:street:NSCC')).AAPL).toBeUndefined();
+    // Settled out of the fail account, which is empty again.
+    expect(await bal('liabilities:fails:to-deliver:NSCC')).toEqual({});
+    expect((await pool.query('SELECT status, closed_by, quantity::text AS q FROM settlement_fails WHERE obligation_id = $1', [id.get('NSCC AAPL')])).rows)
+      .toEqual([{ status: 'closed', closed_by: 'settled', q: '0' }]);
     expect(await bal('assets:depository:dtc')).toEqual({ MSFT: '150', AAPL: '-20' });
     expect(await bal('assets:bank:settlement:usd')).toEqual({ USD: '-56110.00' });
   });

@@ -15,6 +15,22 @@
  * receive goes to zero; the bank loses |c| (we paid) and the street's -|c| owed goes to zero. A
  * delivery against payment (q < 0, c > 0) is the mirror. Fully settled, the street side of the
  * obligation nets to zero; partially settled, what remains on the street is what is still owed.
+ * What of an obligation has failed sits in its fail account instead of the street (fails.ts): a
+ * settlement takes from the fail account first, then from the street. A failed (or partially
+ * settled) status books the fail at once.
+ *
+ * Parties of an instruction come from the standing settlement instructions (ssi.ts) of the
+ * counterparty and of the firm for the security's market (and asset class, currency), in force on
+ * the settlement date:
+ * - the counterparty's SSI gives the place of settlement, its agent and account; once any
+ *   counterparty SSI is loaded, an obligation whose counterparty has none in force is not
+ *   instructed (skipped, rule SETTLEMENT_SSI_MISSING, naming the obligation and the SSI looked
+ *   for). A firm that has loaded no counterparty SSI at all instructs from reference data as
+ *   before: the counterparty's DTC number or BIC, the place given (--place-bic, DTCYUS33).
+ * - our side: the firm's SSI (party FIRM) gives our BIC and safekeeping account; without one, the
+ *   configured ones (--our-bic, --safekeeping-account; BACKOFFICE_BIC, BACKOFFICE_SAFEKEEPING_ACCOUNT).
+ * - both SSIs must name the same place of settlement.
+ * The parties sent are kept with the instruction, so its message can be shown as sent.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,13 +41,15 @@ import { withTx, type Client, type Pool } from '../db/index.js';
 import {
   DomainError, fromMinor, newId, parseDate, systemClock, toMinor, type ErrorDetail,
 } from '../kernel/index.js';
-import { openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
+import { postEntriesIn, type EntryInput } from '../ledger/index.js';
 import {
   checkObligation, parseSettlementStatus, settlementTypeOf, toMt54x, toSese023,
   type InstructionObligation, type SettlementStatus,
 } from './messages/index.js';
 import type { SettlementCtx } from './obligations.js';
 import type { Print, WithDb } from './cli.js';
+import { FIRM_PARTY, SsiCodes, loadSsiBook, pickSsi, ssiWanted, type SsiBook } from './ssi.js';
+import { FAILS_LOCK, bookFailsIn, carryFailsBack, failRecordsIn, openSettlementAccounts, saveFailRecords, takeFromFail } from './fails.js';
 
 /** Error codes of the lifecycle (stable). */
 export const LifecycleCodes = {
@@ -49,12 +67,12 @@ export interface InstructOptions {
   format: InstructionFormat;
   /** Directory the instruction files go to (created if missing): `<obligation id>.xml|.fin`. */
   outDir: string;
-  /** Our BIC (the sender). */
-  ourBic: string;
-  /** Place of settlement; DTCYUS33 (DTC) when not given. */
+  /** Our BIC (the sender) where the firm has no SSI for the market. */
+  ourBic?: string;
+  /** Place of settlement where no SSI names one; DTCYUS33 (DTC) when not given. */
   placeBic?: string;
-  /** Our safekeeping account at the place of settlement. */
-  safekeepingAccount: string;
+  /** Our safekeeping account at the place of settlement where the firm has no SSI for the market. */
+  safekeepingAccount?: string;
 }
 
 export interface InstructedObligation {
@@ -72,19 +90,84 @@ export interface InstructResult {
   instructed: InstructedObligation[];
   /** Obligations of the date instructed before (nothing rewritten). */
   alreadyInstructed: number;
-  /** Pending obligations not instructed, with why (no ISIN, nothing to deliver, a rule broken). */
-  skipped: { obligationId: string; counterparty: string; security: string; reason: string }[];
+  /** Pending obligations not instructed, with why (no ISIN, nothing to deliver, no SSI, a rule broken). */
+  skipped: { obligationId: string; counterparty: string; security: string; reason: string; rule?: string }[];
+}
+
+/** Who settles an instruction, where, and from which SSIs (kept with the instruction as sent). */
+export interface InstructionParties {
+  ourBic: string;
+  account: string;
+  placeBic: string;
+  counterparty: InstructionObligation['counterparty'];
+  agent?: InstructionObligation['agent'];
+  /** The SSIs used (null: reference data or configuration). */
+  ssi: { theirs: string | null; ours: string | null };
+}
+
+/** What parties need of an obligation. */
+export interface PartyRow {
+  counterparty: string; currency: string; mic: string; asset_class: string; cp_name: string; bic: string | null; dtc_participant: string | null;
+}
+
+/**
+ * The parties of an obligation's instruction from the SSIs in force (see the module comment), or why
+ * there are none (`rule` SETTLEMENT_SSI_MISSING when an SSI is missing).
+ */
+export function partiesFor(book: SsiBook, r: PartyRow, defaults: { ourBic?: string; safekeepingAccount?: string; placeBic?: string }):
+  { parties: InstructionParties } | { reason: string; rule: string } {
+  const q = { market: r.mic, assetClass: r.asset_class, currency: r.currency };
+  const theirs = pickSsi(book, { party: r.counterparty, ...q });
+  const ours = pickSsi(book, { party: FIRM_PARTY, ...q });
+  if (!theirs && book.counterpartySsisInUse) {
+    return { rule: SsiCodes.MISSING, reason: `no standing settlement instruction for ${ssiWanted({ party: r.counterparty, ...q }, book.date)}: import one (settlement ssi import)` };
+  }
+  const ourBic = ours?.agentBic ?? defaults.ourBic;
+  const account = ours?.account ?? defaults.safekeepingAccount;
+  if (!ourBic || !account) {
+    return { rule: SsiCodes.MISSING, reason: `no standing settlement instruction for ${ssiWanted({ party: FIRM_PARTY, ...q }, book.date)}, and no BIC and safekeeping account configured (--our-bic, --safekeeping-account)` };
+  }
+  if (theirs && ours && theirs.placeBic !== ours.placeBic) {
+    return { rule: 'SETTLEMENT_SSI_PLACE_MISMATCH', reason: `the SSIs name two places of settlement: ${r.counterparty}'s ${theirs.placeBic} (${theirs.id}), ours ${ours.placeBic} (${ours.id})` };
+  }
+  const placeBic = theirs?.placeBic ?? ours?.placeBic ?? defaults.placeBic ?? DTC_BIC;
+  const counterparty = { name: r.cp_name, ...(r.bic ? { bic: r.bic } : {}), ...(r.dtc_participant ? { dtcParticipant: r.dtc_participant } : {}) };
+  let agent: InstructionParties['agent'];
+  if (theirs) {
+    // At DTC the agent is known by its participant number; elsewhere by BIC.
+    if (theirs.participant && placeBic === DTC_BIC) agent = { dtcParticipant: theirs.participant, account: theirs.account };
+    else if (theirs.agentBic) agent = { bic: theirs.agentBic, account: theirs.account };
+    else return { rule: SsiCodes.MISSING, reason: `${r.counterparty}'s SSI ${theirs.id} names its agent only by participant number, which only DTC instructions carry: add the agent's BIC` };
+  }
+  return { parties: { ourBic, account, placeBic, counterparty, ...(agent ? { agent } : {}), ssi: { theirs: theirs?.id ?? null, ours: ours?.id ?? null } } };
 }
 
 const DTC_BIC = 'DTCYUS33';
 
-interface PendingRow {
-  id: string; settle_date: string; counterparty: string; symbol: string; currency: string;
+interface PendingRow extends PartyRow {
+  id: string; settle_date: string; symbol: string;
   quantity: string; cash: string; scale: number; cash_scale: number;
-  isin: string | null; cp_name: string; bic: string | null; dtc_participant: string | null; trade_date: string | null;
+  isin: string | null; trade_date: string | null;
 }
 
 const isZero = (dec: string) => /^-?0*(\.0*)?$/.test(dec);
+
+/** The instruction of an obligation row with its parties (amounts as the obligation holds them). */
+export function instructionOf(
+  r: { id: string; settle_date: string; quantity: string; cash: string; scale: number; cash_scale: number; currency: string; isin: string | null; trade_date: string | null },
+  p: InstructionParties,
+): InstructionObligation {
+  const cash = BigInt(r.cash);
+  const receive = !r.quantity.startsWith('-');
+  const amount = cash === 0n ? undefined : fromMinor(cash < 0n ? -cash : cash, r.cash_scale);
+  const tradeDate = r.trade_date && r.trade_date <= r.settle_date ? r.trade_date : r.settle_date;
+  return {
+    id: r.id, direction: receive ? 'receive' : 'deliver', payment: cash === 0n ? 'free' : 'against', isin: r.isin ?? '',
+    quantity: r.quantity.replace(/^-/, ''), ...(amount ? { amount, currency: r.currency } : {}),
+    tradeDate, settleDate: r.settle_date, account: p.account, counterparty: p.counterparty, ...(p.agent ? { agent: p.agent } : {}),
+    place: { bic: p.placeBic }, ourBic: p.ourBic,
+  };
+}
 const neg = (dec: string) => dec.startsWith('-');
 const abs = (dec: string) => (neg(dec) ? dec.slice(1) : dec);
 
@@ -94,8 +177,9 @@ const abs = (dec: string) => (neg(dec) ? dec.slice(1) : dec);
  * Each instructed obligation becomes `instructed`, with its instruction (reference, message id,
  * file, time) in settlement_instructions. Idempotent: obligations instructed before are counted,
  * not rewritten. Obligations that cannot be instructed (security without ISIN, securities and cash
- * moving the same way, a message rule broken) are skipped with the reason; the rest go out.
- * @throws DomainError DATE_INVALID; SETTLEMENT_ARGUMENT_INVALID (format, BICs, account, directory)
+ * moving the same way, no SSI, a message rule broken) are skipped with the reason; the rest go out.
+ * Parties come from the SSIs, else from reference data and `opts` (see the module comment).
+ * @throws DomainError DATE_INVALID; SETTLEMENT_ARGUMENT_INVALID (format, configured BICs or account, directory)
  */
 export async function instructObligations(pool: Pool, settleDate: string, opts: InstructOptions, ctx: Partial<SettlementCtx> = {}): Promise<InstructResult> {
   parseDate(settleDate, 'settlement date');
@@ -105,13 +189,12 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
   if (!opts.outDir) throw new DomainError(LifecycleCodes.ARGUMENT_INVALID, 'invalid', 'an output directory is required');
   const actor = ctx.actor ?? 'system';
   const clock = ctx.clock ?? systemClock;
-  const placeBic = opts.placeBic ?? DTC_BIC;
   fs.mkdirSync(opts.outDir, { recursive: true });
 
   return withTx(pool, async (c) => {
     const { rows } = await c.query<PendingRow>(
-      `SELECT o.id, o.settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.cash::text AS cash,
-              s.scale, a.scale AS cash_scale, s.isin, cp.name AS cp_name, cp.bic, cp.dtc_participant,
+      `SELECT o.id, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.cash::text AS cash,
+              s.scale, a.scale AS cash_scale, s.isin, s.mic, s.asset_class, cp.name AS cp_name, cp.bic, cp.dtc_participant,
               (SELECT min(t.trade_date)::text FROM trades t WHERE t.settle_date = o.settle_date AND t.counterparty = o.counterparty
                   AND t.symbol = o.symbol AND t.status = 'booked') AS trade_date
          FROM settlement_obligations o JOIN securities s ON s.symbol = o.symbol JOIN assets a ON a.code = o.currency
@@ -123,9 +206,10 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
       `SELECT count(*)::int AS n FROM settlement_instructions i JOIN settlement_obligations o ON o.id = i.obligation_id WHERE o.settle_date = $1`, [settleDate]);
     const result: InstructResult = { settleDate, format: opts.format, instructed: [], alreadyInstructed: done.rows[0]!.n, skipped: [] };
     const now = clock.now();
+    const book = await loadSsiBook(c, settleDate);
 
     for (const r of rows) {
-      const skip = (reason: string) => result.skipped.push({ obligationId: r.id, counterparty: r.counterparty, security: r.symbol, reason });
+      const skip = (reason: string, rule?: string) => result.skipped.push({ obligationId: r.id, counterparty: r.counterparty, security: r.symbol, reason, ...(rule ? { rule } : {}) });
       if (!r.isin) { skip(`security ${r.symbol} has no ISIN`); continue; }
       const cash = BigInt(r.cash);
       const receive = !neg(r.quantity);
@@ -133,20 +217,16 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
         skip(`securities and cash both ${receive ? 'come in' : 'go out'} (${r.quantity} ${r.symbol} against ${fromMinor(cash, r.cash_scale)} ${r.currency}): not a delivery against payment; settle it by hand`);
         continue;
       }
-      const amount = cash === 0n ? undefined : abs(fromMinor(cash, r.cash_scale));
-      const tradeDate = r.trade_date && r.trade_date <= settleDate ? r.trade_date : settleDate;
-      const o: InstructionObligation = {
-        id: r.id, direction: receive ? 'receive' : 'deliver', payment: cash === 0n ? 'free' : 'against', isin: r.isin,
-        quantity: abs(r.quantity), ...(amount ? { amount, currency: r.currency } : {}), tradeDate, settleDate,
-        account: opts.safekeepingAccount,
-        counterparty: { name: r.cp_name, ...(r.bic ? { bic: r.bic } : {}), ...(r.dtc_participant ? { dtcParticipant: r.dtc_participant } : {}) },
-        place: { bic: placeBic }, ourBic: opts.ourBic,
-      };
+      const found = partiesFor(book, r, opts);
+      if ('reason' in found) { skip(`obligation ${r.id} (${r.counterparty} ${r.symbol} ${settleDate}): ${found.reason}`, found.rule); continue; }
+      const p = found.parties;
+      const o = instructionOf(r, p);
       const broken = checkObligation(o, opts.format);
-      // Our own settings broken (BICs, account) break every obligation alike: refuse the run.
-      const ours = broken.filter((d) => d.field === 'ourBic' || d.field === 'place.bic' || d.field === 'account');
+      // Configured settings broken (BICs, account) break every obligation alike: refuse the run.
+      const ours = broken.filter((d) => ((d.field === 'ourBic' || d.field === 'account') && !p.ssi.ours) || (d.field === 'place.bic' && !p.ssi.ours && !p.ssi.theirs));
       if (ours.length) throw new DomainError(LifecycleCodes.ARGUMENT_INVALID, 'invalid', ours.map((d) => d.message).join('; '), ours);
       if (broken.length) { skip(broken.map((d) => d.message).join('; ')); continue; }
+      const placeBic = p.placeBic;
 
       let reference: string, messageId: string, text: string;
       if (opts.format === 'sese023') {
@@ -157,7 +237,7 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
         const seq = (await c.query<{ n: string }>("SELECT nextval('settlement_instruction_seq')::text AS n")).rows[0]!.n;
         reference = `BO${seq.padStart(10, '0')}`;
         messageId = reference;
-        text = toMt54x(o, { reference, senderBic: opts.ourBic, receiverBic: placeBic });
+        text = toMt54x(o, { reference, senderBic: p.ourBic, receiverBic: placeBic });
       }
       const file = `${r.id}.${opts.format === 'sese023' ? 'xml' : 'fin'}`;
       const tmp = path.join(opts.outDir, `.${file}.tmp`);
@@ -165,9 +245,9 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
       fs.renameSync(tmp, path.join(opts.outDir, file));
       const settlementType = settlementTypeOf(o);
       await c.query(
-        `INSERT INTO settlement_instructions (obligation_id, reference, format, message_id, settlement_type, place_bic, file_name, instructed_at, instructed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [r.id, reference, opts.format, messageId, settlementType, placeBic, file, now.toISOString(), actor]);
+        `INSERT INTO settlement_instructions (obligation_id, reference, format, message_id, settlement_type, place_bic, file_name, instructed_at, instructed_by, parties)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [r.id, reference, opts.format, messageId, settlementType, placeBic, file, now.toISOString(), actor, JSON.stringify(p)]);
       await c.query("UPDATE settlement_obligations SET status = 'instructed', updated_at = $2, updated_by = $3 WHERE id = $1",
         [r.id, now.toISOString(), actor]);
       result.instructed.push({ obligationId: r.id, reference, messageId, settlementType, file });
@@ -225,7 +305,9 @@ function fingerprint(s: SettlementStatus): string {
  * - partially_settled: the settled quantity and amount it reports (this confirmation's part)
  *   are booked and added to settled_quantity / settled_cash; the rest stays open.
  * - failed, or pending with reasons: the obligation is failed and stays open (its age counts
- *   from its settlement date; netting carries what remains forward).
+ *   from its settlement date; netting carries what remains forward); what remains moves from the
+ *   street side into its fail account (fails.ts), as it does for a partial settlement's rest.
+ * A settlement of what had failed takes it out of the fail account first.
  * - unmatched, pending without reasons: recorded, nothing changes. rejected: recorded and
  *   reported, the obligation left as it is.
  * Idempotent: each status is fingerprinted; the same status again is a duplicate and changes
@@ -241,6 +323,8 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
   const refs = [...new Set(statuses.map((s) => s.reference))];
 
   return withTx(pool, async (c) => {
+    // Fails first, then obligations: the order fail bookings and buy-ins lock in.
+    await c.query('SELECT pg_advisory_xact_lock($1)', [FAILS_LOCK]);
     const { rows } = await c.query<OpenRow>(
       `SELECT o.id, i.reference, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity,
               o.cash::text AS cash, o.settled_quantity::text AS settled_quantity, o.settled_cash::text AS settled_cash, o.status,
@@ -262,6 +346,11 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
     const seen = await c.query<{ obligation_id: string; fingerprint: string }>(
       'SELECT obligation_id, fingerprint FROM settlement_status_events WHERE obligation_id = ANY($1)', [rows.map((r) => r.id)]);
     const applied = new Set(seen.rows.map((r) => `${r.obligation_id}\u0000${r.fingerprint}`));
+    const sctx = { actor, clock };
+    // Something new in the file: bring the fail accounts up to date (fails carried into a later net
+    // go back to the street), then settle out of them.
+    if (statuses.some((s) => !applied.has(`${byRef.get(s.reference)!.id}\u0000${fingerprint(s)}`))) await carryFailsBack(c, sctx);
+    const failRecords = await failRecordsIn(c, rows.map((r) => r.id));
 
     // Work on running copies: several statuses of one file may concern one obligation.
     const state = new Map(rows.map((r) => [r.id, {
@@ -331,13 +420,24 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
         entryKey = `settle:${r.id}:${fromMinor(st.sq, r.scale)}`;
         const postings = [];
         const street = streetOf(r.counterparty);
+        // What has failed sits in the fail account: the settlement takes from there first.
+        const fail = failRecords.get(r.id);
+        const open = fail?.status === 'open';
+        const fq = open ? takeFromFail(fail.quantity, dq) : 0n;
+        const fc = open ? takeFromFail(fail.cash, dc) : 0n;
         if (dq !== 0n) {
           postings.push({ account: depositoryOf(r.place_bic), asset: r.symbol, amount: fromMinor(dq, r.scale) });
-          postings.push({ account: street, asset: r.symbol, amount: fromMinor(-dq, r.scale) });
+          if (dq !== fq) postings.push({ account: street, asset: r.symbol, amount: fromMinor(-(dq - fq), r.scale) });
+          if (fq !== 0n) postings.push({ account: fail!.account, asset: r.symbol, amount: fromMinor(-fq, r.scale) });
         }
         if (dc !== 0n) {
           postings.push({ account: bankOf(r.currency), asset: r.currency, amount: fromMinor(dc, r.cash_scale) });
-          postings.push({ account: street, asset: r.currency, amount: fromMinor(-dc, r.cash_scale) });
+          if (dc !== fc) postings.push({ account: street, asset: r.currency, amount: fromMinor(-(dc - fc), r.cash_scale) });
+          if (fc !== 0n) postings.push({ account: fail!.account, asset: r.currency, amount: fromMinor(-fc, r.cash_scale) });
+        }
+        if (fail && (fq !== 0n || fc !== 0n)) {
+          fail.quantity -= fq; fail.cash -= fc; fail.dirty = true;
+          if (fail.quantity === 0n && fail.cash === 0n) Object.assign(fail, { status: 'closed', closedOn: date, closedBy: 'settled' });
         }
         if (postings.length) {
           entries.push({
@@ -367,13 +467,10 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
     }
 
     if (entries.length) {
-      const needed = new Set(entries.flatMap((e) => e.postings.map((p) => p.account)));
-      const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((x) => x.name));
-      for (const name of [...needed].sort()) {
-        if (!existing.has(name)) await openAccountIn(c, { name, type: 'asset', owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, { actor, clock });
-      }
-      await postEntriesIn(c, entries, { actor, clock }, 'all');
+      await openSettlementAccounts(c, entries, sctx);
+      await postEntriesIn(c, entries, sctx, 'all');
     }
+    await saveFailRecords(c, failRecords.values(), sctx);
     for (const st of state.values()) {
       const r = st.row;
       if (st.status === r.status && st.sq === toMinor(r.settled_quantity, r.scale) && st.sc === BigInt(r.settled_cash)) continue;
@@ -385,6 +482,9 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
         `INSERT INTO settlement_status_events (obligation_id, fingerprint, format, status, settled_quantity, settled_cash, effective_date, reasons, entry_key, applied_at, applied_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [...e, now, actor]);
     }
+    // A failed (or partly settled) obligation's remainder moves into its fail account now.
+    const failing = [...state.values()].filter((st) => (st.status === 'failed' || st.status === 'partially_settled') && (st.status !== st.row.status || st.sq !== toMinor(st.row.settled_quantity, st.row.scale) || st.sc !== BigInt(st.row.settled_cash)));
+    if (failing.length) await bookFailsIn(c, { asOf: null, ids: failing.map((st) => st.row.id) }, sctx);
     return result;
   });
 }

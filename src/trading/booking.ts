@@ -1,4 +1,5 @@
 import { withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyRow } from '../db/copy.js';
 import { Dec, fromMinor, newId, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
 import { closedThrough, lockBooks, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
 import { customerLedgerAccounts } from '../reference/index.js';
@@ -65,6 +66,10 @@ interface Ref {
   currencyScale: Map<string, number>;
   fees: FeeBook;
   closedThrough: string | null;
+  /** Settlement dates already worked out, by market, asset class and trade date. */
+  settle: Map<string, { date: string; provisional: boolean }>;
+  /** Trade dates already read as calendar days. */
+  dates: Set<string>;
 }
 
 async function loadRef(c: Client | Pool): Promise<Ref> {
@@ -80,10 +85,14 @@ async function loadRef(c: Client | Pool): Promise<Ref> {
     currencyScale: new Map(curr.rows.map((r) => [r.code, r.scale])),
     fees: await FeeBook.load(c),
     closedThrough: await closedThrough(c),
+    settle: new Map(),
+    dates: new Set(),
   };
 }
 
 const DECIMAL = /^\d+(\.\d+)?$/;
+/** A non-negative decimal (DECIMAL) is positive when a digit of it is not zero. */
+const NONZERO = /[1-9]/;
 
 /** Ledger accounts of the street side and of fees. */
 export const STREET = (cpty: string) => `assets:street:${cpty}`;
@@ -108,12 +117,15 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   if (!x.symbol) throw new Quarantine('symbol is missing', 'symbol', 'REQUIRED');
   if (!sec) throw new Quarantine(`security "${x.symbol}" is not known`, 'symbol', 'SECURITY_UNKNOWN');
   if (!x.side) throw new Quarantine('side is missing', 'side', 'REQUIRED');
-  if (!x.quantity || !DECIMAL.test(x.quantity) || new Dec(x.quantity).lte(0)) throw new Quarantine(`quantity "${x.quantity ?? ''}" must be a positive decimal`, 'quantity', 'POSITIVE');
-  if (!x.price || !DECIMAL.test(x.price) || new Dec(x.price).lte(0)) throw new Quarantine(`price "${x.price ?? ''}" must be a positive decimal`, 'price', 'POSITIVE');
+  if (!x.quantity || !DECIMAL.test(x.quantity) || !NONZERO.test(x.quantity)) throw new Quarantine(`quantity "${x.quantity ?? ''}" must be a positive decimal`, 'quantity', 'POSITIVE');
+  if (!x.price || !DECIMAL.test(x.price) || !NONZERO.test(x.price)) throw new Quarantine(`price "${x.price ?? ''}" must be a positive decimal`, 'price', 'POSITIVE');
   try { toMinor(x.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`quantity ${x.quantity} has more decimals than ${sec.symbol} allows (${sec.scale})`, 'quantity', 'SCALE'); }
   if (x.currency && x.currency !== sec.currency) throw new Quarantine(`currency ${x.currency} is not ${sec.symbol}'s currency ${sec.currency}`, 'currency', 'CURRENCY_MISMATCH');
   if (!x.tradeDate) throw new Quarantine('trade date is missing', 'trade_date', 'REQUIRED');
-  try { parseDate(x.tradeDate, 'trade date'); } catch (e) { throw new Quarantine((e as Error).message, 'trade_date', 'DATE'); }
+  if (!ref.dates.has(x.tradeDate)) {
+    try { parseDate(x.tradeDate, 'trade date'); } catch (e) { throw new Quarantine((e as Error).message, 'trade_date', 'DATE'); }
+    ref.dates.add(x.tradeDate);
+  }
   if (ref.closedThrough && x.tradeDate <= ref.closedThrough) throw new Quarantine(`trade date ${x.tradeDate} is in a closed period (closed through ${ref.closedThrough})`, 'trade_date', 'PERIOD_CLOSED');
   const cpty = x.counterparty;
   if (!cpty) throw new Quarantine('counterparty is missing', 'counterparty', 'REQUIRED');
@@ -126,18 +138,22 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     if (!acct) throw new Quarantine(`account "${a.account}" is not known`, 'account', 'ACCOUNT_UNKNOWN');
     if (acct.status === 'closed') throw new Quarantine(`account ${a.account} is closed`, 'account', 'ACCOUNT_CLOSED');
     if (x.side === 'short' && acct.type === 'cash') throw new Quarantine(`account ${a.account} is a cash account: it cannot sell short`, 'side', 'SHORT_IN_CASH_ACCOUNT');
-    if (!DECIMAL.test(a.quantity) || new Dec(a.quantity).lte(0)) throw new Quarantine(`allocation to ${a.account}: quantity "${a.quantity}" must be a positive decimal`, 'allocations', 'POSITIVE');
+    if (!DECIMAL.test(a.quantity) || !NONZERO.test(a.quantity)) throw new Quarantine(`allocation to ${a.account}: quantity "${a.quantity}" must be a positive decimal`, 'allocations', 'POSITIVE');
     try { toMinor(a.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`allocation to ${a.account}: quantity ${a.quantity} has more decimals than ${sec.symbol} allows`, 'allocations', 'SCALE'); }
-    allocated = allocated.add(a.quantity);
+    if (allocs.length > 1) allocated = allocated.add(a.quantity);
   }
-  if (!allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
+  if (allocs.length > 1 && !allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
 
   const scale = ref.currencyScale.get(sec.currency) ?? 2;
-  let settled: { date: string; provisional: boolean };
-  try {
-    settled = settlementDateFor(sec.mic, sec.asset_class, x.tradeDate);
-  } catch (e) {
-    throw new Quarantine((e as Error).message, 'trade_date', 'NOT_TRADING_DAY');
+  const settleKey = `${sec.mic}\u0000${sec.asset_class}\u0000${x.tradeDate}`;
+  let settled = ref.settle.get(settleKey);
+  if (!settled) {
+    try {
+      settled = settlementDateFor(sec.mic, sec.asset_class, x.tradeDate);
+    } catch (e) {
+      throw new Quarantine((e as Error).message, 'trade_date', 'NOT_TRADING_DAY');
+    }
+    ref.settle.set(settleKey, settled);
   }
   const { date: settleDate, provisional } = settled;
   // Allocation rounding rule: the block's gross is rounded once (half-even, to the cent); each
@@ -145,11 +161,15 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   // largest allocations (largest remainder), so the children always sum to the block.
   const fillQty = x.quantity;
   const blockGross = roundToMinor(new Dec(fillQty).mul(x.price).mul(sec.multiplier), scale, 'half_even');
-  const shares = allocs.map((a) => new Dec(blockGross.toString()).mul(a.quantity).div(fillQty));
-  const floors = shares.map((s) => BigInt(s.floor().toFixed(0)));
-  let left = blockGross - floors.reduce((p, q) => p + q, 0n);
-  const order = shares.map((s, i) => ({ i, rem: s.sub(s.floor()) })).sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
-  for (const o of order) { if (left <= 0n) break; floors[o.i]! += 1n; left -= 1n; }
+  let floors: bigint[];
+  if (allocs.length === 1) floors = [blockGross]; // the whole fill: nothing to share out
+  else {
+    const shares = allocs.map((a) => new Dec(blockGross.toString()).mul(a.quantity).div(fillQty));
+    floors = shares.map((s) => BigInt(s.floor().toFixed(0)));
+    let left = blockGross - floors.reduce((p, q) => p + q, 0n);
+    const order = shares.map((s, i) => ({ i, rem: s.sub(s.floor()) })).sort((a, b) => b.rem.cmp(a.rem) || a.i - b.i);
+    for (const o of order) { if (left <= 0n) break; floors[o.i]! += 1n; left -= 1n; }
+  }
 
   const trades: TradeRow[] = [];
   const entries: EntryInput[] = [];
@@ -195,15 +215,21 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
 export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<ImportResult> {
   const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
   const touched = new Set<string>();
-  const chunk = opts.chunk ?? 2000;
+  const chunk = opts.chunk ?? 5000;
+  // Ledger accounts known to exist (accounts are never deleted), across the import's chunks; what
+  // a chunk learns is kept only once it has committed (a retried or failed chunk teaches nothing).
+  const accounts: AccountCache = new Map();
   for (let i = 0; i < items.length; i += chunk) {
     const part = items.slice(i, i + chunk);
+    const learnt: AccountCache = new Map();
     await withTx(pool, async (c) => {
+      learnt.clear();
       await lockBooks(c);
       const ref = await loadRef(c);
-      const r = await bookChunk(c, part, ref, ctx, touched);
+      const r = await bookChunk(c, part, ref, ctx, touched, { known: accounts, learnt });
       result.booked += r.booked; result.duplicates += r.duplicates; result.ignored += r.ignored; result.quarantined.push(...r.quarantined);
     });
+    for (const [k, v] of learnt) accounts.set(k, v);
     opts.onProgress?.(Math.min(i + chunk, items.length));
   }
   if (touched.size) {
@@ -217,7 +243,10 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
 
 interface Booked { trade: TradeRow; postings: { account: string; asset: string; amount: string }[] }
 
-async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[], ref: Ref, ctx: Ctx, touched: Set<string>): Promise<Omit<ImportResult, 'received'>> {
+/** Ledger accounts by name: their id and no-negative rule (what postEntriesIn looks up). */
+type AccountCache = Map<string, { id: number; no_negative: boolean }>;
+
+async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[], ref: Ref, ctx: Ctx, touched: Set<string>, accounts: { known: AccountCache; learnt: AccountCache }): Promise<Omit<ImportResult, 'received'>> {
   const out: Omit<ImportResult, 'received'> = { booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
   const now = ctx.clock.now().toISOString();
   const quarantine: { id: string; x: UnreadableRecord }[] = [];
@@ -325,15 +354,17 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
 
   // Ledger accounts the street side and fees need.
   const needed = new Set<string>();
-  for (const e of entries) for (const p of e.postings) needed.add(p.account);
-  const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((r) => r.name));
-  for (const name of needed) {
-    if (existing.has(name)) continue;
-    const type = name.startsWith('income:') ? 'income' : name.startsWith('liabilities:') || name.startsWith('customers:') ? 'liability' : 'asset';
-    await openAccountIn(c, { name, type, owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, ctx);
+  for (const e of entries) for (const p of e.postings) if (!accounts.known.has(p.account)) needed.add(p.account);
+  if (needed.size) {
+    const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((r) => r.name));
+    for (const name of needed) {
+      if (existing.has(name)) continue;
+      const type = name.startsWith('income:') ? 'income' : name.startsWith('liabilities:') || name.startsWith('customers:') ? 'liability' : 'asset';
+      await openAccountIn(c, { name, type, owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, ctx);
+    }
   }
   // Every record was checked against what the ledger checks; a refusal here is a bug, not bad input.
-  const outcomes = entries.length ? await postEntriesIn(c, entries, ctx, 'all') : [];
+  const outcomes = entries.length ? await postEntriesIn(c, entries, ctx, 'all', { accounts }) : [];
   const entryIds = new Map(outcomes.map((o) => [o.key, 'id' in o ? o.id : '']));
 
   if (newTrades.length) {
@@ -347,26 +378,21 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
       const replaced = t.replaces ? byId.get(t.replaces) : undefined;
       t.fifo_seq = replaced ? replaced.fifo_seq : (next++).toString();
     }
-    await c.query(
-      `INSERT INTO trades (id, source, exec_id, order_id, account, symbol, side, quantity, price, currency, trade_date, settle_date,
-         settle_provisional, counterparty, gross, commission, sec_fee, finra_taf, net, entry_id, replaces, fifo_seq, status, booked_at)
-       SELECT t.*, 'booked', $22::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::numeric[], $9::numeric[], $10::text[], $11::date[], $12::date[], $13::bool[], $14::text[], $15::numeric[], $16::numeric[],
-         $17::numeric[], $18::numeric[], $19::numeric[], $20::text[], $21::text[], $23::bigint[]) AS t`,
-      [T.map((t) => t.id), T.map((t) => t.source), T.map((t) => t.exec_id), T.map((t) => t.order_id), T.map((t) => t.account), T.map((t) => t.symbol), T.map((t) => t.side),
-        T.map((t) => t.quantity), T.map((t) => t.price), T.map((t) => t.currency), T.map((t) => t.trade_date), T.map((t) => t.settle_date), T.map((t) => t.settle_provisional),
-        T.map((t) => t.counterparty), T.map((t) => t.gross.toString()), T.map((t) => t.commission.toString()), T.map((t) => t.sec_fee.toString()), T.map((t) => t.finra_taf.toString()), T.map((t) => t.net.toString()),
-        T.map((t) => entryIds.get(t.entry_key) ?? ''), T.map((t) => t.replaces), now, T.map((t) => t.fifo_seq)],
-    );
+    let rows = '';
+    for (const t of T) {
+      rows += copyRow([t.id, t.source, t.exec_id, t.order_id, t.account, t.symbol, t.side, t.quantity, t.price, t.currency, t.trade_date, t.settle_date,
+        t.settle_provisional, t.counterparty, t.gross, t.commission, t.sec_fee, t.finra_taf, t.net, entryIds.get(t.entry_key) ?? '', t.replaces, t.fifo_seq, 'booked', now]);
+    }
+    await copyInto(c, 'trades', ['id', 'source', 'exec_id', 'order_id', 'account', 'symbol', 'side', 'quantity', 'price', 'currency', 'trade_date', 'settle_date',
+      'settle_provisional', 'counterparty', 'gross', 'commission', 'sec_fee', 'finra_taf', 'net', 'entry_id', 'replaces', 'fifo_seq', 'status', 'booked_at'], rows);
   }
   for (const e of ended) {
     await c.query('UPDATE trades SET status = $2, reversal_entry_id = $3 WHERE id = $1', [e.id, e.status, entryIds.get(e.reversalKey) ?? null]);
   }
   if (execRows.length) {
-    await c.query(
-      `INSERT INTO executions (source, exec_id, kind, ref_exec_id, trade_id, received_at, raw)
-       SELECT s, x, k, r, t, $6, w FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[]) AS u(s, x, k, r, t, w)`,
-      [execRows.map((e) => e.source), execRows.map((e) => e.exec_id), execRows.map((e) => e.kind), execRows.map((e) => e.ref), execRows.map((e) => e.trade), now, execRows.map((e) => e.raw)]);
+    let rows = '';
+    for (const e of execRows) rows += copyRow([e.source, e.exec_id, e.kind, e.ref, e.trade, now, e.raw]);
+    await copyInto(c, 'executions', ['source', 'exec_id', 'kind', 'ref_exec_id', 'trade_id', 'received_at', 'raw'], rows);
   }
   if (quarantine.length) {
     await c.query(

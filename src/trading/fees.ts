@@ -7,6 +7,9 @@ export interface FeeRateRow {
 
 /** The fee rates of every schedule, loaded once per import. */
 export class FeeBook {
+  /** Rates already looked up: an import asks the same few questions for every fill. */
+  private readonly memo = new Map<string, FeeRateRow | undefined>();
+
   private constructor(private readonly rows: FeeRateRow[]) {}
 
   static async load(db: Pool | Client): Promise<FeeBook> {
@@ -16,6 +19,14 @@ export class FeeBook {
 
   /** The rate of `kind` in force on `date` for `side` (a side-specific rate wins over 'all'). */
   rate(schedule: string, kind: string, side: 'buy' | 'sell', date: string): FeeRateRow | undefined {
+    const key = `${schedule}\u0000${kind}\u0000${side}\u0000${date}`;
+    if (this.memo.has(key)) return this.memo.get(key);
+    const found = this.lookup(schedule, kind, side, date);
+    this.memo.set(key, found);
+    return found;
+  }
+
+  private lookup(schedule: string, kind: string, side: 'buy' | 'sell', date: string): FeeRateRow | undefined {
     const inForce = (s: string) => this.rows.find((r) => r.schedule === s && r.kind === kind && (r.side === side || r.side === 'all') && r.effective_from <= date);
     // Regulatory fees are the same for everyone: they may sit in the 'regulatory' schedule.
     return inForce(schedule) ?? (kind === 'sec_fee' || kind === 'finra_taf' ? inForce('regulatory') : undefined);
@@ -28,12 +39,24 @@ export interface Fees {
   finraTaf: bigint;
 }
 
-const clamp = (v: D, min: string | null, max: string | null): D => {
+/** A rate row's decimals, read once per row (rows are memoised by FeeBook.rate). */
+const parsed = new WeakMap<FeeRateRow, { rate: D; minimum: D | null; maximum: D | null }>();
+const decimals = (r: FeeRateRow) => {
+  let d = parsed.get(r);
+  if (!d) parsed.set(r, (d = { rate: new Dec(r.rate), minimum: r.minimum === null ? null : new Dec(r.minimum), maximum: r.maximum === null ? null : new Dec(r.maximum) }));
+  return d;
+};
+
+const clamp = (v: D, r: FeeRateRow): D => {
+  const { minimum, maximum } = decimals(r);
   let out = v;
-  if (min !== null && out.lt(min)) out = new Dec(min);
-  if (max !== null && out.gt(max)) out = new Dec(max);
+  if (minimum !== null && out.lt(minimum)) out = minimum;
+  if (maximum !== null && out.gt(maximum)) out = maximum;
   return out;
 };
+
+/** roundToMinor, with no work for a fee that is zero (none on a buy but the commission). */
+const minor = (v: D, scale: number, mode: 'half_even' | 'ceil') => (v.isZero() ? 0n : roundToMinor(v, scale, mode));
 
 /**
  * Fees of one trade, in the currency's minor units.
@@ -51,20 +74,21 @@ export function computeFees(book: FeeBook, t: { schedule: string; side: 'buy' | 
   const flat = book.rate(t.schedule, 'commission_flat', side, t.date);
   const c = perShare ?? percent ?? flat;
   if (c) {
-    const raw = perShare ? t.quantity.mul(c.rate) : percent ? t.gross.mul(c.rate).div(100) : new Dec(c.rate);
-    commission = clamp(raw, c.minimum, c.maximum);
+    const rate = decimals(c).rate;
+    const raw = perShare ? t.quantity.mul(rate) : percent ? t.gross.mul(rate).div(100) : rate;
+    commission = clamp(raw, c);
   }
   let secFee = new Dec(0);
   let finraTaf = new Dec(0);
   if (side === 'sell') {
     const sec = book.rate(t.schedule, 'sec_fee', side, t.date);
-    if (sec) secFee = t.gross.mul(sec.rate).div(1_000_000);
+    if (sec) secFee = t.gross.mul(decimals(sec).rate).div(1_000_000);
     const taf = book.rate(t.schedule, 'finra_taf', side, t.date);
-    if (taf) finraTaf = clamp(t.quantity.mul(taf.rate), taf.minimum, taf.maximum);
+    if (taf) finraTaf = clamp(t.quantity.mul(decimals(taf).rate), taf);
   }
   return {
-    commission: roundToMinor(commission, t.scale, 'half_even'),
-    secFee: roundToMinor(secFee, t.scale, 'ceil'),
-    finraTaf: roundToMinor(finraTaf, t.scale, 'ceil'),
+    commission: minor(commission, t.scale, 'half_even'),
+    secFee: minor(secFee, t.scale, 'ceil'),
+    finraTaf: minor(finraTaf, t.scale, 'ceil'),
   };
 }

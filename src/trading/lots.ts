@@ -1,5 +1,5 @@
 import type { Client, Pool } from '../db/index.js';
-import { Dec, type Dec as D } from '../kernel/index.js';
+import { Dec, roundToMinor, type Dec as D } from '../kernel/index.js';
 
 /** How a sale picks the lots it closes. */
 export type ReliefMethod = 'fifo' | 'specific';
@@ -12,16 +12,93 @@ interface TradeForLots {
 interface OpenLot { lotId: string; tradeId: string; openDate: string; quantity: D; remaining: D; unitCost: D; short: boolean }
 
 /**
+ * A change to tax lots without a trade (a corporate action), kept in `lot_events` and replayed in
+ * date order whenever lots are recomputed, so that recomputation from the trades stays right:
+ * - `split`: from `effectiveDate` on (before that day's trades), every open lot's quantity and
+ *   remaining are multiplied by ratioNew/ratioOld and its unit cost divided by it: total cost and
+ *   acquisition date kept. The account's total is rounded down to whole units of the security
+ *   (its scale); the fraction leaves the newest lots first as a sale for cash in lieu (see
+ *   {@link cashInLieu}), with realized P&L naming the event.
+ * - `symbol_change`: the lots of `symbol` carry over to `newSymbol` (trades of both make one
+ *   history, stored under the newest symbol).
+ */
+export interface LotEvent {
+  id: string;
+  kind: 'split' | 'symbol_change';
+  symbol: string;
+  newSymbol: string | null;
+  effectiveDate: string;
+  ratioNew: string | null;
+  ratioOld: string | null;
+  cashInLieuPrice: string | null;
+}
+
+/** A lot event with the scales its arithmetic needs: the security's (units) and its currency's (cash). */
+export interface LotEventForLots extends LotEvent { scale: number; cashScale: number }
+
+/**
+ * Cash in lieu of a fraction of a share, in minor units of the currency: |fraction| x price,
+ * rounded half-even to the currency's minor unit. One function for the ledger (corporate actions)
+ * and for realized P&L (lots), so the two agree to the cent.
+ */
+export function cashInLieu(fraction: D | string, price: string, cashScale: number): bigint {
+  return roundToMinor(new Dec(fraction).abs().mul(price), cashScale, 'half_even');
+}
+
+/** A split's new quantity of a holding: quantity x ratio, rounded toward zero to the security's scale. */
+export function splitQuantity(quantity: D | string, ratioNew: string, ratioOld: string, scale: number): D {
+  return new Dec(quantity).mul(ratioNew).div(ratioOld).toDecimalPlaces(scale, Dec.ROUND_DOWN);
+}
+
+interface Realized { sale: string | null; event: string | null; lotId: string; quantity: D; proceeds: D; cost: D; pnl: D; date: string }
+
+/**
  * Tax lots and realized P&L of one (account, security), derived from its surviving trades in
  * trade order. Buys open long lots (cost = gross + commission, per unit); sales close lots FIFO,
  * or the lots a specific identification names; a sale beyond the long position opens a short lot,
  * which later buys cover first. Realized P&L = proceeds (gross - commission - fees) - cost of the
  * quantity closed, in the currency (decimal strings, exact).
  */
-export function computeLots(trades: TradeForLots[]): { lots: OpenLot[]; realized: { sale: string; lotId: string; quantity: D; proceeds: D; cost: D; pnl: D; date: string }[] } {
+export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = []): { lots: OpenLot[]; realized: Realized[] } {
   const lots: OpenLot[] = [];
-  const realized: { sale: string; lotId: string; quantity: D; proceeds: D; cost: D; pnl: D; date: string }[] = [];
+  const realized: Realized[] = [];
+  const pending = [...events].sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.id < b.id ? -1 : 1));
+  // Events of a date come before that date's trades (a split's effective date is its ex-date:
+  // trades from then on are in new units).
+  const eventsThrough = (date: string) => {
+    while (pending.length && pending[0]!.effectiveDate <= date) applyEvent(pending.shift()!);
+  };
+  function applyEvent(e: LotEventForLots) {
+    if (e.kind !== 'split' || !e.ratioNew || !e.ratioOld) return;
+    const ratio = new Dec(e.ratioNew).div(e.ratioOld);
+    for (const short of [false, true]) {
+      const open = lots.filter((l) => l.short === short && l.remaining.gt(0));
+      if (!open.length) continue;
+      for (const l of open) {
+        l.quantity = l.quantity.mul(ratio);
+        l.remaining = l.remaining.mul(ratio);
+        l.unitCost = l.unitCost.div(ratio);
+      }
+      const total = open.reduce((s, l) => s.add(l.remaining), new Dec(0));
+      const fraction = total.sub(total.toDecimalPlaces(e.scale, Dec.ROUND_DOWN));
+      if (fraction.lte(0)) continue;
+      // The fraction is paid in cash: a sale out of the newest lots first.
+      const cash = new Dec(e.cashInLieuPrice ? cashInLieu(fraction, e.cashInLieuPrice, e.cashScale).toString() : '0').div(new Dec(10).pow(e.cashScale));
+      let left = fraction;
+      for (const l of [...open].reverse()) {
+        if (left.lte(0)) break;
+        const take = Dec.min(l.remaining, left);
+        l.remaining = l.remaining.sub(take);
+        left = left.sub(take);
+        const value = cash.mul(take).div(fraction);
+        const proceeds = short ? l.unitCost.mul(take) : value;
+        const cost = short ? value : l.unitCost.mul(take);
+        realized.push({ sale: null, event: e.id, lotId: l.lotId, quantity: take, proceeds, cost, pnl: proceeds.sub(cost), date: e.effectiveDate });
+      }
+    }
+  }
   for (const t of trades) {
+    eventsThrough(t.trade_date);
     const unit = (v: string) => new Dec(v).div(new Dec(10).pow(t.scale));
     const qty = new Dec(t.quantity);
     const buy = t.side === 'buy';
@@ -54,43 +131,92 @@ export function computeLots(trades: TradeForLots[]): { lots: OpenLot[]; realized
       // Long lot closed by a sale: proceeds now, cost then. Short lot covered by a buy: the reverse.
       const proceeds = l.short ? l.unitCost.mul(take) : perUnit.mul(take);
       const cost = l.short ? perUnit.mul(take) : l.unitCost.mul(take);
-      realized.push({ sale: t.id, lotId: l.lotId, quantity: take, proceeds, cost, pnl: proceeds.sub(cost), date: t.trade_date });
+      realized.push({ sale: t.id, event: null, lotId: l.lotId, quantity: take, proceeds, cost, pnl: proceeds.sub(cost), date: t.trade_date });
     }
   }
+  eventsThrough('9999-12-31');
   return { lots: lots.filter((l) => l.remaining.gt(0)), realized };
 }
 
-/** Recompute lots and realized P&L of these (account, symbol) pairs from their booked trades. */
+/** Lot events, with their scales; empty when no corporate action ever touched lots. */
+async function loadLotEvents(c: Client | Pool): Promise<LotEventForLots[]> {
+  const { rows } = await c.query(
+    `SELECT e.id, e.kind, e.symbol, e.new_symbol, e.effective_date::text AS effective_date, e.ratio_new::text AS ratio_new,
+            e.ratio_old::text AS ratio_old, e.cash_in_lieu_price::text AS cash_in_lieu_price, s.scale, a.scale AS cash_scale
+       FROM lot_events e JOIN securities s ON s.symbol = e.symbol JOIN assets a ON a.code = s.currency
+      ORDER BY e.effective_date, e.id`);
+  return rows.map((r) => ({
+    id: r.id, kind: r.kind, symbol: r.symbol, newSymbol: r.new_symbol, effectiveDate: r.effective_date,
+    ratioNew: r.ratio_new, ratioOld: r.ratio_old, cashInLieuPrice: r.cash_in_lieu_price, scale: r.scale, cashScale: r.cash_scale,
+  }));
+}
+
+/**
+ * Symbols that are one instrument through symbol changes: `final` maps a symbol to the one it is
+ * known by now, `lineage` a current symbol to every symbol it was known by.
+ */
+function lineages(events: LotEvent[]) {
+  const next = new Map<string, string>();
+  for (const e of events) if (e.kind === 'symbol_change' && e.newSymbol) next.set(e.symbol, e.newSymbol);
+  const final = (s: string) => {
+    const seen = new Set<string>();
+    let cur = s;
+    while (next.has(cur) && !seen.has(cur)) { seen.add(cur); cur = next.get(cur)!; }
+    return cur;
+  };
+  const lineage = (current: string) => {
+    const out = new Set([current]);
+    for (const k of next.keys()) if (final(k) === current) out.add(k);
+    return [...out];
+  };
+  return { final, lineage };
+}
+
+/**
+ * Recompute lots and realized P&L of these (account, symbol) pairs from their booked trades, with
+ * the lot events (splits, symbol changes) replayed in date order. A symbol changed since is
+ * recomputed as the instrument it became: lots under the current symbol, realized P&L under the
+ * symbol of the sale.
+ */
 export async function recomputeLots(c: Client, pairs: [string, string][]): Promise<void> {
   if (!pairs.length) return;
-  const accounts = pairs.map((p) => p[0]);
-  const symbols = pairs.map((p) => p[1]);
+  const events = await loadLotEvents(c);
+  const { final, lineage } = lineages(events);
+  // Every symbol of each pair's instrument, and the instrument each symbol belongs to.
+  const expanded = new Map<string, [string, string]>();
+  for (const [a, s] of pairs) for (const x of lineage(final(s))) expanded.set(`${a}\u0000${x}`, [a, x]);
+  const accounts = [...expanded.values()].map((p) => p[0]);
+  const symbols = [...expanded.values()].map((p) => p[1]);
   const { rows } = await c.query(
     `SELECT t.account, t.symbol, t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
        FROM trades t JOIN unnest($1::text[], $2::text[]) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
        JOIN assets s ON s.code = t.currency
-      WHERE t.status = 'booked' ORDER BY t.account, t.symbol, t.trade_date, t.fifo_seq`, [accounts, symbols]);
-  const by = new Map<string, TradeForLots[]>();
+      WHERE t.status = 'booked' ORDER BY t.account, t.trade_date, t.fifo_seq`, [accounts, symbols]);
+  const by = new Map<string, (TradeForLots & { symbol: string })[]>();
   for (const r of rows) {
-    const k = `${r.account}\u0000${r.symbol}`;
+    const k = `${r.account}\u0000${final(r.symbol)}`;
     const list = by.get(k) ?? [];
     list.push(r);
     by.set(k, list);
   }
-  await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
+  await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   const L: string[][] = [[], [], [], [], [], [], [], []];
-  const R: string[][] = [[], [], [], [], [], [], [], [], []];
+  const R: (string | null)[][] = [[], [], [], [], [], [], [], [], [], []];
   for (const [k, trades] of by) {
     const [account, symbol] = k.split('\u0000') as [string, string];
-    const { lots, realized } = computeLots(trades);
+    const family = new Set(lineage(symbol));
+    const { lots, realized } = computeLots(trades, events.filter((e) => family.has(e.symbol)));
     const scale = trades[0]!.scale;
+    const symbolOf = new Map(trades.map((t) => [t.id, t.symbol]));
+    const eventSymbol = new Map(events.map((e) => [e.id, e.symbol]));
     for (const l of lots) {
       const sign = l.short ? '-' : '';
       [account, symbol, l.lotId, l.tradeId, l.openDate, sign + l.quantity.toFixed(), sign + l.remaining.toFixed(), l.unitCost.toDecimalPlaces(10).toFixed()].forEach((v, i) => L[i]!.push(v));
     }
     for (const r of realized) {
-      [account, symbol, r.sale, r.lotId, r.quantity.toFixed(), r.proceeds.toFixed(scale), r.cost.toFixed(scale), r.proceeds.toDecimalPlaces(scale).sub(r.cost.toDecimalPlaces(scale)).toFixed(scale), r.date].forEach((v, i) => R[i]!.push(v));
+      const sym = (r.sale ? symbolOf.get(r.sale) : eventSymbol.get(r.event!)) ?? symbol;
+      [account, sym, r.sale, r.lotId, r.quantity.toFixed(), r.proceeds.toFixed(scale), r.cost.toFixed(scale), r.proceeds.toDecimalPlaces(scale).sub(r.cost.toDecimalPlaces(scale)).toFixed(scale), r.date, r.event].forEach((v, i) => R[i]!.push(v));
     }
   }
   if (L[0]!.length) {
@@ -98,9 +224,28 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::numeric[], $7::numeric[], $8::numeric[])`, L);
   }
   if (R[0]!.length) {
-    await c.query(`INSERT INTO realized_pnl (account, symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::date[])`, R);
+    await c.query(`INSERT INTO realized_pnl (account, symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date, lot_event)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::date[], $10::text[])`, R);
   }
+}
+
+/**
+ * Record a lot event (once: its id is the corporate action's) and recompute the lots of every
+ * account that traded the instrument, in the caller's transaction.
+ * @returns the accounts whose lots were recomputed
+ */
+export async function applyLotEvent(c: Client, e: LotEvent, at: Date): Promise<string[]> {
+  await c.query(
+    `INSERT INTO lot_events (id, kind, symbol, new_symbol, effective_date, ratio_new, ratio_old, cash_in_lieu_price, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+    [e.id, e.kind, e.symbol, e.newSymbol, e.effectiveDate, e.ratioNew, e.ratioOld, e.cashInLieuPrice, at.toISOString()]);
+  const { final, lineage } = lineages(await loadLotEvents(c));
+  const family = lineage(final(e.newSymbol ?? e.symbol));
+  const { rows } = await c.query<{ account: string }>(
+    "SELECT DISTINCT account FROM trades WHERE symbol = ANY($1) AND status = 'booked' ORDER BY account", [family]);
+  const target = final(e.newSymbol ?? e.symbol);
+  await recomputeLots(c, rows.map((r) => [r.account, target] as [string, string]));
+  return rows.map((r) => r.account);
 }
 
 export interface Lot { lotId: string; tradeId: string; openDate: string; quantity: string; remaining: string; unitCost: string }
@@ -116,7 +261,8 @@ export async function listLots(pool: Pool | Client, account: string, symbol?: st
 /** Realized P&L of an account, per sale and lot. */
 export async function listRealized(pool: Pool | Client, account: string, symbol?: string) {
   const { rows } = await pool.query(
-    `SELECT symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date FROM realized_pnl
-      WHERE account = $1 AND ($2::text IS NULL OR symbol = $2) ORDER BY trade_date, sale_trade, lot_id`, [account, symbol ?? null]);
-  return rows.map((r) => ({ symbol: r.symbol, saleTrade: r.sale_trade, lotId: r.lot_id, quantity: r.quantity, proceeds: r.proceeds, cost: r.cost, pnl: r.pnl, tradeDate: r.trade_date }));
+    `SELECT symbol, sale_trade, lot_event, lot_id, quantity, proceeds, cost, pnl, trade_date FROM realized_pnl
+      WHERE account = $1 AND ($2::text IS NULL OR symbol = $2) ORDER BY trade_date, coalesce(sale_trade, lot_event), lot_id`, [account, symbol ?? null]);
+  // A fraction paid in cash by a corporate action has no sale trade: saleTrade names the action.
+  return rows.map((r) => ({ symbol: r.symbol, saleTrade: (r.sale_trade ?? r.lot_event) as string, corporateAction: r.lot_event as string | null, lotId: r.lot_id, quantity: r.quantity, proceeds: r.proceeds, cost: r.cost, pnl: r.pnl, tradeDate: r.trade_date }));
 }

@@ -29,7 +29,9 @@ export interface PositionQuery {
  * Positions per customer account and security.
  * - Trade-date basis: from the ledger — the customer's securities account holds the firm's
  *   obligation to the customer, so the position is the negated balance, as of any date.
- * - Settlement-date basis: the booked trades whose settlement date is on or before the date.
+ * - Settlement-date basis: the trade-date position less the booked trades not yet due to settle
+ *   (traded on or before the date, settling after it): the trades whose settlement date is on or
+ *   before the date, plus what corporate actions booked (splits, symbol changes), from the ledger.
  * Valued at the latest price on or before the date, with cost from the open tax lots.
  */
 export async function positions(pool: Pool | Client, q: PositionQuery = {}): Promise<Position[]> {
@@ -41,12 +43,30 @@ export async function positions(pool: Pool | Client, q: PositionQuery = {}): Pro
       .filter((r) => r.account.endsWith(':securities') && (!q.security || r.asset === q.security))
       .map((r) => ({ account: r.account.split(':')[1]!, security: r.asset, quantity: r.balance.startsWith('-') ? r.balance.slice(1) : r.balance === '0' ? '0' : `-${r.balance}` }));
   } else {
-    const { rows } = await pool.query(
+    // The ledger holds every trade from its trade date; those not due to settle by the date come out.
+    const day = q.asOf ?? (await pool.query<{ d: string }>('SELECT current_date::text AS d')).rows[0]!.d;
+    const rows = await balances(pool, { asOf: q.asOf, account: q.account ? `customers:${q.account}:securities` : 'customers' });
+    const held = new Map<string, { account: string; security: string; quantity: Dec }>();
+    for (const r of rows) {
+      if (!r.account.endsWith(':securities') || (q.security && r.asset !== q.security)) continue;
+      const account = r.account.split(':')[1]!;
+      held.set(`${account}\u0000${r.asset}`, { account, security: r.asset, quantity: new Dec(r.balance).neg() });
+    }
+    const pending = await pool.query(
       `SELECT account, symbol, sum(CASE WHEN side = 'buy' THEN quantity ELSE -quantity END) AS q FROM trades
-        WHERE status = 'booked' AND settle_date <= coalesce($1::date, current_date) AND ($2::text IS NULL OR account = $2) AND ($3::text IS NULL OR symbol = $3)
-        GROUP BY account, symbol HAVING sum(CASE WHEN side = 'buy' THEN quantity ELSE -quantity END) <> 0 ORDER BY account, symbol`,
-      [q.asOf ?? null, q.account ?? null, q.security ?? null]);
-    raw = rows.map((r) => ({ account: r.account, security: r.symbol, quantity: new Dec(r.q).toFixed() }));
+        WHERE status = 'booked' AND settle_date > $1::date AND ($4::boolean OR trade_date <= $1::date)
+          AND ($2::text IS NULL OR account = $2) AND ($3::text IS NULL OR symbol = $3)
+        GROUP BY account, symbol`,
+      [day, q.account ?? null, q.security ?? null, q.asOf === undefined]);
+    for (const p of pending.rows) {
+      const k = `${p.account}\u0000${p.symbol}`;
+      const h = held.get(k) ?? { account: p.account, security: p.symbol, quantity: new Dec(0) };
+      h.quantity = h.quantity.sub(p.q);
+      held.set(k, h);
+    }
+    raw = [...held.values()].filter((h) => !h.quantity.isZero())
+      .sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.security < b.security ? -1 : a.security > b.security ? 1 : 0))
+      .map((h) => ({ account: h.account, security: h.security, quantity: h.quantity.toFixed() }));
   }
   if (!raw.length) return [];
   const secs = new Map((await pool.query('SELECT symbol, currency, multiplier FROM securities WHERE symbol = ANY($1)', [[...new Set(raw.map((r) => r.security))]])).rows.map((r) => [r.symbol, r]));

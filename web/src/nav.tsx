@@ -30,6 +30,8 @@ const SecurityPage = lazy(() => import('./pages/Security'));
 const ImportPage = lazy(() => import('./pages/Import'));
 const SettlementPage = lazy(() => import('./pages/Settlement'));
 const ObligationPage = lazy(() => import('./pages/Obligation'));
+const FinancialStatementsPage = lazy(() => import('./pages/FinancialStatements'));
+const ClosePage = lazy(() => import('./pages/Close'));
 
 export const NAV: NavItem[] = [
   { label: 'Trial balance', path: '/trial-balance', element: <TrialBalancePage /> },
@@ -67,6 +69,12 @@ export const NAV: NavItem[] = [
     path: '/settlement',
     element: <SettlementPage />,
     routes: [{ path: '/settlement/obligations/:id', element: <ObligationPage /> }],
+  },
+  {
+    label: 'Financial statements',
+    path: '/statements',
+    element: <FinancialStatementsPage />,
+    routes: [{ path: '/statements/close', element: <ClosePage /> }],
   },
   { label: 'Import', path: '/import', element: <ImportPage /> },
   { label: 'Audit', path: '/audit', element: <AuditPage /> },

@@ -41,6 +41,8 @@ export interface StatementEntry {
   transactionCount: number;
   /** ISO bank transaction code (Domain/Family/SubFamily) or proprietary code, or MT transaction type. */
   bankTxCode: string | null;
+  /** The proprietary bank transaction code as well, when the file gives one beside the ISO code (camt BkTxCd/Prtry/Cd). */
+  proprietaryBankTxCode?: string | null;
   counterpartyName: string | null;
   remittance: string | null;
   additionalInfo: string | null;
@@ -57,6 +59,9 @@ export interface HoldingLine {
   /** Optional valuation, decimal string, with its currency. */
   price: string | null;
   priceCurrency: string | null;
+  /** Holding value when given (semt.002 AcctBaseCcyAmts/HldgVal, MT535 :19A::HOLD//), signed decimal string. */
+  value?: string | null;
+  valueCurrency?: string | null;
 }
 
 export interface ParsedStatement {
@@ -68,6 +73,8 @@ export interface ParsedStatement {
   statementId: string;
   /** Electronic sequence number / MT :28C: statement number, when given. */
   sequence: string | null;
+  /** Page number when the statement is paginated (camt StmtPgntn/PgNb, semt.002 Pgntn/PgNb, MT535 :28E:). */
+  page?: string | null;
   /** IBAN, or other account id (Othr/Id, MT :25:), or the safekeeping account for holdings. */
   account: string;
   /** Account servicer BIC when given. */
@@ -89,6 +96,12 @@ export interface ParsedStatement {
   check: string;
   /** True when the statement must be refused (arithmetic off, mixed currencies). */
   refused: boolean;
+  /**
+   * Set on a statement that follows another one for the same account (and currency) in the same
+   * file: 'ok: ...' when its opening balance equals the previous statement's closing balance,
+   * 'break: ...' (naming both statements and amounts) when it does not. See `chainStatements`.
+   */
+  chain?: string;
 }
 
 /** Column mapping for CSV statements: which CSV column holds which field. */
@@ -108,6 +121,8 @@ export interface CsvMapping {
   /** Optional opening/closing balance values for the arithmetic check. */
   opening?: string;
   closing?: string;
+  /** Column with the running balance after each line; every line is then checked against it. */
+  balance?: string;
   dateFormat?: 'YYYY-MM-DD' | 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'DD.MM.YYYY';
   decimalSeparator?: '.' | ',';
 }

@@ -7,6 +7,9 @@
  * place of settlement (Dpstry / PSET) and the counterparty's agent (Pty1 / DEAG or REAG); our own
  * side carries the place of settlement and our BIC. The counterparty is named by its DTC
  * participant number when it has one (the identifier DTC settles on), else by BIC, else by name.
+ * When its standing settlement instruction names an agent (`agent`), the agent is Pty1 / DEAG or
+ * REAG with its safekeeping account (SfkpgAcct / 97A::SAFE), and the counterparty itself the
+ * seller or buyer behind it (Pty2 / SELL or BUYR).
  */
 import { Dec, DomainError, parseDate, type ErrorDetail } from '../../kernel/index.js';
 import { MessageCodes, messageError, throwAll } from './errors.js';
@@ -50,6 +53,12 @@ export interface Obligation {
   /** Our safekeeping account at the CSD. */
   account: string;
   counterparty: { bic?: string; dtcParticipant?: string; name: string };
+  /**
+   * The counterparty's settlement agent from its SSI (custodian or the counterparty itself, by BIC
+   * or DTC participant number) and its safekeeping account there. Absent: the counterparty is
+   * named as its own agent, without an account.
+   */
+  agent?: { bic?: string; dtcParticipant?: string; account?: string };
   /** Place of settlement, e.g. DTCYUS33. */
   place: { bic: string };
   ourBic: string;
@@ -135,6 +144,15 @@ export function checkObligation(o: Obligation, format: Format): ErrorDetail[] {
   if (mt && cp.bic === undefined && cp.dtcParticipant === undefined && str(cp.name) && !toFinText(cp.name)) {
     bad('counterparty.name', 'NAME', 'has no character SWIFT can carry, and there is no BIC or DTC number to name the counterparty by');
   }
+  if (o.agent !== undefined) {
+    const a = o.agent;
+    if (a.bic === undefined && a.dtcParticipant === undefined) bad('agent', 'AGENT', 'must name the agent by BIC or DTC participant number');
+    if (a.bic !== undefined && !bicRe.test(a.bic)) bad('agent.bic', 'BIC', `"${a.bic}" is not a BIC (8 or 11 characters)`);
+    if (a.dtcParticipant !== undefined && !/^\d{1,8}$/.test(a.dtcParticipant)) bad('agent.dtcParticipant', 'DTC_PARTICIPANT', `"${a.dtcParticipant}" is not a DTC participant number (1 to 8 digits)`);
+    if (a.account !== undefined && (!a.account || a.account.length > 35 || (mt && !FIN_X_RE.test(a.account)))) {
+      bad('agent.account', 'ACCOUNT', `"${a.account}" must be 1 to 35 characters${mt ? ' of the SWIFT x set' : ''}`);
+    }
+  }
   if (!str(o.place?.bic) || !bicRe.test(o.place.bic)) bad('place.bic', 'BIC', `"${String(o.place?.bic)}" is not a BIC (8 or 11 characters)`);
   if (!str(o.ourBic) || !bicRe.test(o.ourBic)) bad('ourBic', 'BIC', `"${String(o.ourBic)}" is not a BIC (8 or 11 characters)`);
   return out;
@@ -156,6 +174,12 @@ function counterpartyParty(cp: Obligation['counterparty']): XmlNode {
   if (cp.dtcParticipant !== undefined) return { Id: { PrtryId: { Id: cp.dtcParticipant, Issr: 'DTCYID' } } };
   if (cp.bic !== undefined) return bicParty(cp.bic);
   return { Id: { NmAndAdr: { Nm: cp.name.trim() } } };
+}
+
+/** The counterparty's agent (Pty1) with its safekeeping account, in the schema's order (Id, then SfkpgAcct). */
+function agentParty(a: NonNullable<Obligation['agent']>): XmlNode {
+  const id = a.dtcParticipant !== undefined ? { PrtryId: { Id: a.dtcParticipant, Issr: 'DTCYID' } } : { AnyBIC: a.bic! };
+  return a.account !== undefined ? { Id: id, SfkpgAcct: { Id: a.account } } : { Id: id };
 }
 
 const isoDateTime = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
@@ -185,7 +209,9 @@ export function toSese023(o: Obligation, opts: Sese023Options): string {
   const receive = o.direction === 'receive';
   const against = o.payment === 'against';
   const place = { Id: { AnyBIC: o.place.bic } };
-  const theirs = { Dpstry: place, Pty1: counterpartyParty(o.counterparty) };
+  const theirs = o.agent
+    ? { Dpstry: place, Pty1: agentParty(o.agent), Pty2: counterpartyParty(o.counterparty) }
+    : { Dpstry: place, Pty1: counterpartyParty(o.counterparty) };
   const ours = { Dpstry: place, Pty1: bicParty(o.ourBic) };
   const fi = (bic: string) => ({ FIId: { FinInstnId: { BICFI: bic } } });
 
@@ -304,7 +330,8 @@ function finParty(qualifier: string, cp: Obligation['counterparty']): string[] {
  * The MT540 (receive free), MT541 (receive against payment), MT542 (deliver free) or MT543
  * (deliver against payment) for one obligation: blocks 1, 2 and 4, CrLf line ends. Sequence A
  * GENL (SEME, NEWM), B TRADDET (SETT and TRAD dates, ISIN), C FIAC (UNIT quantity, SAFE account),
- * E SETDET (SETR TRAD; SETPRTY for the counterparty's agent, ours and PSET; AMT with the SETT
+ * E SETDET (SETR TRAD; SETPRTY for the counterparty's agent (with its SAFE account, and then the
+ * counterparty as SELL or BUYR, when the SSI names an agent), ours and PSET; AMT with the SETT
  * amount for 541/543). Quantities and amounts use the FIN comma ("100,", "1234,5").
  *
  * @throws DomainError SETTLEMENT_INSTRUCTION_INVALID naming each field that breaks a rule;
@@ -345,8 +372,11 @@ export function toMt54x(o: Obligation, opts: Mt54xOptions): string {
     ':16R:SETDET',
     ':22F::SETR//TRAD',
     ':16R:SETPRTY',
-    ...finParty(theirAgent, o.counterparty),
+    ...(o.agent
+      ? [...finParty(theirAgent, { ...o.agent, name: o.counterparty.name }), ...(o.agent.account !== undefined ? [`:97A::SAFE//${o.agent.account}`] : [])]
+      : finParty(theirAgent, o.counterparty)),
     ':16S:SETPRTY',
+    ...(o.agent ? [':16R:SETPRTY', ...finParty(receive ? 'SELL' : 'BUYR', o.counterparty), ':16S:SETPRTY'] : []),
     ':16R:SETPRTY',
     `:95P::${ourAgent}//${o.ourBic}`,
     ':16S:SETPRTY',

@@ -1,0 +1,107 @@
+/**
+ * COPY in and out (PostgreSQL's text format) for the large reads and writes of a run and of a
+ * statement import: one round trip for any number of rows, about ten times cheaper per row than
+ * INSERT ... unnest with arrays built by the driver.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { Client } from '../db/index.js';
+import { invalid } from '../kernel/index.js';
+
+export type CopyValue = string | number | bigint | boolean | null | undefined | readonly string[];
+
+const ESC: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function escapeText(s: string, where: string): string {
+  if (s.includes('\u0000')) throw invalid('TEXT_INVALID', `${where}: a NUL character cannot be stored`);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (m) => ESC[m]!) : s;
+}
+
+/** A text[] literal ({"a","b"}), itself escaped for COPY. */
+function arrayLiteral(items: readonly string[], where: string): string {
+  return escapeText('{' + items.map((x) => '"' + x.replace(/[\\"]/g, (m) => '\\' + m) + '"').join(',') + '}', where);
+}
+
+function field(v: CopyValue, where: string): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'string') return escapeText(v, where);
+  if (Array.isArray(v)) return arrayLiteral(v as readonly string[], where);
+  return String(v);
+}
+
+/**
+ * COPY `rows` into `table (columns)` on the caller's client (inside its transaction).
+ * @returns the number of rows written
+ */
+export async function copyIn(c: Client, table: string, columns: string[], rows: Iterable<CopyValue[]>): Promise<number> {
+  let n = 0;
+  function* chunks() {
+    let buf = '';
+    for (const r of rows) {
+      n++;
+      let line = '';
+      for (let i = 0; i < r.length; i++) line += (i ? '\t' : '') + field(r[i], `${table}.${columns[i]} (row ${n})`);
+      buf += line + '\n';
+      if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+    }
+    if (buf) yield buf;
+  }
+  const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from(chunks()), stream);
+  return n;
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
+    switch (e[0]) {
+      case 'b': return '\b';
+      case 'f': return '\f';
+      case 'n': return '\n';
+      case 'r': return '\r';
+      case 't': return '\t';
+      case 'v': return '\v';
+      case 'x': return String.fromCharCode(parseInt(e.slice(1), 16));
+      default: return /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e;
+    }
+  });
+}
+
+/**
+ * COPY (query) TO STDOUT: each row's fields (null for SQL NULL) to `onRow`, as they stream in.
+ * The query is inlined, so it takes no parameters: callers pass only values they quote themselves
+ * (see `literal`).
+ * @returns the number of rows read
+ */
+export async function copyOut(c: Client, query: string, onRow: (fields: (string | null)[]) => void): Promise<number> {
+  const stream = c.query(copyTo(`COPY (${query}) TO STDOUT`));
+  const dec = new StringDecoder('utf8');
+  let rest = '';
+  let n = 0;
+  const line = (text: string) => {
+    const parts = text.split('\t');
+    const out: (string | null)[] = new Array(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      out[i] = p === '\\N' ? null : p.includes('\\') ? unescape(p) : p;
+    }
+    n++;
+    onRow(out);
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const text = rest + dec.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl >= 0; nl = text.indexOf('\n', start)) {
+      line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += dec.end();
+  if (rest) line(rest);
+  return n;
+}
+
+/** A SQL string literal (for the few values inlined into a COPY query). */
+export const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;

@@ -1,0 +1,444 @@
+/**
+ * The matcher, in memory and without I/O: statement lines against our movements (cash) or our
+ * positions (holdings), by ordered rules. Amounts are bigint minor units of the linked asset,
+ * dates are day numbers (days since an epoch; only differences matter). Everything that does not
+ * match comes back as a break with its type and items.
+ *
+ * Rules (see rules.ts for their parameters and defaults):
+ * - `reference`: one to one, a statement reference (ourRef, servicerRef, other refs) equal to our
+ *   entry key, entry id, or a reference-like word of its memo; amount within the tolerance and date
+ *   within the window. A referenced pair that differs is remembered: if neither side matches
+ *   anything else, it is one break (amount_differs or date_differs) rather than two.
+ * - `amount_date`: one to one by amount (within the tolerance) and date within the window, nearest
+ *   date first.
+ * - `one_to_many` / `many_to_one`: one statement line against a group of our movements (a batch we
+ *   booked line by line and the bank booked as one), or the reverse. First the group that shares a
+ *   reference with the single item; then subsets of the same sign within the date window among the
+ *   `maxCandidates` nearest: of the statement's transaction count (up to `maxGroup`) when it gives
+ *   one, else of 2 up to `maxBlind` items.
+ * - `reversal`: our entry and its reversal, both on the account and both unmatched, match each other.
+ * Holdings: per security, the statement's quantity (lines of one security summed) against our
+ * position, equal within the tolerance; otherwise quantity_differs, missing_ours, missing_theirs.
+ */
+
+export type BreakType = 'missing_ours' | 'missing_theirs' | 'amount_differs' | 'quantity_differs' | 'date_differs';
+
+/** A statement line (cash), as the matcher sees it. */
+export interface CashLine {
+  id: number;
+  amount: bigint;
+  day: number;
+  /** ourRef, servicerRef and the other references, without empties. */
+  refs: string[];
+  txCount: number;
+}
+
+/** One of our postings on the linked account. */
+export interface CashMovement {
+  seq: number;
+  line: number;
+  amount: bigint;
+  day: number;
+  key: string;
+  entryId: string;
+  memo: string;
+  /** Seq of the entry this one reverses, if it is a reversal. */
+  reverses: number | null;
+}
+
+export interface ReferenceParams { amountTolerance: bigint; days: number }
+export interface AmountDateParams { amountTolerance: bigint; days: number }
+export interface GroupParams { amountTolerance: bigint; days: number; maxGroup: number; maxBlind: number; maxCandidates: number }
+
+export type EngineRule =
+  | { rule: 'reference'; params: ReferenceParams }
+  | { rule: 'amount_date'; params: AmountDateParams }
+  | { rule: 'one_to_many'; params: GroupParams }
+  | { rule: 'many_to_one'; params: GroupParams }
+  | { rule: 'reversal'; params: Record<string, never> };
+
+/** A match: indexes into the lines and movements given. */
+export interface CashMatch { rule: string; lines: number[]; ours: number[] }
+export interface CashBreak { type: BreakType; lines: number[]; ours: number[] }
+export interface CashResult { matches: CashMatch[]; breaks: CashBreak[] }
+
+const abs = (x: bigint) => (x < 0n ? -x : x);
+const within = (a: bigint, b: bigint, tol: bigint) => abs(a - b) <= tol;
+const sign = (x: bigint) => (x < 0n ? -1 : x > 0n ? 1 : 0);
+
+/** Words of a memo that look like references: at least 4 characters, at least one digit. */
+export function memoRefs(memo: string): string[] {
+  if (!memo) return [];
+  const out: string[] = [];
+  for (const w of memo.split(/[\s,;:()[\]{}"'<>|=]+/)) {
+    const t = w.replace(/^[.\-/_#]+|[.\-/_#]+$/g, '');
+    if (t.length >= 4 && /\d/.test(t)) out.push(t);
+  }
+  return out;
+}
+
+/** Our movement's references, strongest first: key and entry id, then words of the memo (lazily). */
+class OurRefs {
+  private memo: (string[] | undefined)[];
+  constructor(private readonly ours: CashMovement[]) { this.memo = new Array(ours.length); }
+  strong(i: number): string[] { const o = this.ours[i]!; return [o.key, o.entryId]; }
+  weak(i: number): string[] { return (this.memo[i] ??= memoRefs(this.ours[i]!.memo)); }
+  all(i: number): string[] { return [...this.strong(i), ...this.weak(i)]; }
+}
+
+/**
+ * Match cash lines against our movements with the rules in order. Items already matched (in
+ * earlier runs) are simply not given. Deterministic: the same input gives the same matches.
+ */
+export function matchCash(lines: CashLine[], ours: CashMovement[], rules: EngineRule[]): CashResult {
+  const lineFree = new Uint8Array(lines.length).fill(1);
+  const ourFree = new Uint8Array(ours.length).fill(1);
+  const matches: CashMatch[] = [];
+  const refs = new OurRefs(ours);
+  /** Referenced pairs that differ: line index -> our index (and back). */
+  const suspectOfLine = new Map<number, { our: number; type: 'amount_differs' | 'date_differs' }>();
+  const suspectOfOur = new Map<number, number>();
+
+  const take = (rule: string, ls: number[], os: number[]) => {
+    for (const l of ls) lineFree[l] = 0;
+    for (const o of os) ourFree[o] = 0;
+    matches.push({ rule, lines: ls, ours: os });
+  };
+
+  // Index of the free lines' references (built once; matched lines are skipped by their flag).
+  let lineRefIndex: Map<string, number[]> | undefined;
+  const lineRefs = () => {
+    if (lineRefIndex) return lineRefIndex;
+    lineRefIndex = new Map();
+    for (let l = 0; l < lines.length; l++) {
+      for (const r of new Set(lines[l]!.refs)) {
+        const list = lineRefIndex.get(r);
+        if (list) list.push(l); else lineRefIndex.set(r, [l]);
+      }
+    }
+    return lineRefIndex;
+  };
+
+  for (const r of rules) {
+    switch (r.rule) {
+      case 'reference': {
+        const { amountTolerance: tol, days } = r.params;
+        const index = lineRefs();
+        const candidatesOf = (o: number, words: string[]) => {
+          const out: number[] = [];
+          for (const w of words) for (const l of index.get(w) ?? []) if (lineFree[l] && !out.includes(l)) out.push(l);
+          return out;
+        };
+        for (let o = 0; o < ours.length; o++) {
+          if (!ourFree[o]) continue;
+          let cands = candidatesOf(o, refs.strong(o));
+          if (!cands.length) cands = candidatesOf(o, refs.weak(o));
+          if (!cands.length) continue;
+          const mv = ours[o]!;
+          let best = -1;
+          for (const l of cands) {
+            const ln = lines[l]!;
+            if (!within(ln.amount, mv.amount, tol) || Math.abs(ln.day - mv.day) > days) continue;
+            if (best < 0 || Math.abs(ln.day - mv.day) < Math.abs(lines[best]!.day - mv.day)) best = l;
+          }
+          if (best >= 0) { take('reference', [best], [o]); continue; }
+          // The closest referenced line that differs: a break of its own if nothing else matches them.
+          if (suspectOfOur.has(o)) continue;
+          const l = [...cands].sort((a, b) => {
+            const da = abs(lines[a]!.amount - mv.amount), db = abs(lines[b]!.amount - mv.amount);
+            return da < db ? -1 : da > db ? 1 : a - b;
+          }).find((x) => !suspectOfLine.has(x));
+          if (l === undefined) continue;
+          const type = within(lines[l]!.amount, mv.amount, tol) ? 'date_differs' : 'amount_differs';
+          suspectOfLine.set(l, { our: o, type });
+          suspectOfOur.set(o, l);
+        }
+        break;
+      }
+      case 'amount_date': {
+        const { amountTolerance: tol, days } = r.params;
+        if (tol === 0n) {
+          // By exact amount: a hash map of the free movements, each list sorted by date.
+          const byAmount = new Map<bigint, number[]>();
+          for (let o = 0; o < ours.length; o++) {
+            if (!ourFree[o]) continue;
+            const k = ours[o]!.amount;
+            const list = byAmount.get(k);
+            if (list) list.push(o); else byAmount.set(k, [o]);
+          }
+          for (const list of byAmount.values()) if (list.length > 1) list.sort((a, b) => ours[a]!.day - ours[b]!.day || a - b);
+          for (let l = 0; l < lines.length; l++) {
+            if (!lineFree[l]) continue;
+            const list = byAmount.get(lines[l]!.amount);
+            if (!list) continue;
+            const o = nearestFree(list, lines[l]!.day, days, ourFree, (i) => ours[i]!.day);
+            if (o >= 0) take('amount_date', [l], [o]);
+          }
+        } else {
+          // Within a tolerance: the free movements sorted by amount, a range per line.
+          const sorted = ours.map((_, o) => o).filter((o) => ourFree[o]).sort((a, b) => {
+            const x = ours[a]!.amount, y = ours[b]!.amount;
+            return x < y ? -1 : x > y ? 1 : ours[a]!.day - ours[b]!.day || a - b;
+          });
+          for (let l = 0; l < lines.length; l++) {
+            if (!lineFree[l]) continue;
+            const ln = lines[l]!;
+            let lo = 0, hi = sorted.length;
+            while (lo < hi) { const m = (lo + hi) >> 1; if (ours[sorted[m]!]!.amount < ln.amount - tol) lo = m + 1; else hi = m; }
+            let best = -1;
+            let bestKey: [bigint, number] = [0n, 0];
+            for (let k = lo; k < sorted.length && ours[sorted[k]!]!.amount <= ln.amount + tol; k++) {
+              const o = sorted[k]!;
+              if (!ourFree[o]) continue;
+              const dd = Math.abs(ours[o]!.day - ln.day);
+              if (dd > days) continue;
+              const key: [bigint, number] = [abs(ours[o]!.amount - ln.amount), dd];
+              if (best < 0 || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && o < best)))) { best = o; bestKey = key; }
+            }
+            if (best >= 0) take('amount_date', [l], [best]);
+          }
+        }
+        break;
+      }
+      case 'one_to_many': {
+        // One line, several of ours.
+        const oursRefIndex = buildIndex(ours.length, (o) => refs.all(o), ourFree);
+        groupMatch(
+          lines.length, (l) => lines[l]!, lineFree,
+          ours.length, (o) => ours[o]!, ourFree,
+          (l) => lines[l]!.refs, (ref) => oursRefIndex.get(ref) ?? [],
+          (l) => lines[l]!.txCount, r.params,
+          (l, os) => take('one_to_many', [l], os),
+        );
+        break;
+      }
+      case 'many_to_one': {
+        // One of ours, several lines.
+        const index = lineRefs();
+        groupMatch(
+          ours.length, (o) => ours[o]!, ourFree,
+          lines.length, (l) => lines[l]!, lineFree,
+          (o) => refs.all(o), (ref) => index.get(ref) ?? [],
+          () => 0, r.params,
+          (o, ls) => take('many_to_one', ls, [o]),
+        );
+        break;
+      }
+      case 'reversal': {
+        const bySeq = new Map<number, number[]>();
+        for (let o = 0; o < ours.length; o++) {
+          if (!ourFree[o]) continue;
+          const list = bySeq.get(ours[o]!.seq);
+          if (list) list.push(o); else bySeq.set(ours[o]!.seq, [o]);
+        }
+        for (let o = 0; o < ours.length; o++) {
+          const mv = ours[o]!;
+          if (!ourFree[o] || mv.reverses === null) continue;
+          const twin = (bySeq.get(mv.reverses) ?? []).find((x) => ourFree[x] && ours[x]!.amount === -mv.amount);
+          if (twin !== undefined) take('reversal', [], [twin, o]);
+        }
+        break;
+      }
+    }
+  }
+
+  const breaks: CashBreak[] = [];
+  for (const [l, s] of suspectOfLine) {
+    if (lineFree[l] && ourFree[s.our]) {
+      breaks.push({ type: s.type, lines: [l], ours: [s.our] });
+      lineFree[l] = 0;
+      ourFree[s.our] = 0;
+    }
+  }
+  for (let l = 0; l < lines.length; l++) if (lineFree[l]) breaks.push({ type: 'missing_ours', lines: [l], ours: [] });
+  for (let o = 0; o < ours.length; o++) if (ourFree[o]) breaks.push({ type: 'missing_theirs', lines: [], ours: [o] });
+  return { matches, breaks };
+}
+
+/** In a list sorted by day, the free item nearest to `day` within `days` (earlier first on a tie). */
+function nearestFree(list: number[], day: number, days: number, free: Uint8Array, dayOf: (i: number) => number): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (dayOf(list[m]!) < day - days) lo = m + 1; else hi = m; }
+  let best = -1, bestD = Infinity;
+  for (let k = lo; k < list.length; k++) {
+    const d = dayOf(list[k]!) - day;
+    if (d > days) break;
+    if (!free[list[k]!]) continue;
+    if (Math.abs(d) < bestD) { best = list[k]!; bestD = Math.abs(d); }
+  }
+  return best;
+}
+
+function buildIndex(n: number, refsOf: (i: number) => string[], free: Uint8Array): Map<string, number[]> {
+  const index = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!free[i]) continue;
+    for (const r of new Set(refsOf(i))) {
+      const list = index.get(r);
+      if (list) list.push(i); else index.set(r, [i]);
+    }
+  }
+  return index;
+}
+
+interface Amounted { amount: bigint; day: number }
+
+/** Search budgets: per single item, and per rule run, so that a large window cannot make a run hang. */
+const NODE_BUDGET = 5_000;
+const RULE_BUDGET = 3_000_000;
+
+/**
+ * Groups: each free single item against a subset of the free parts whose amounts add up to it.
+ * Parts are taken in a deterministic order (nearest date, then position), so the same input
+ * always gives the same groups. Sizes tried: the transaction count when the statement gives one,
+ * then groups of 2 up to `maxBlind` (a larger group without a count or a shared reference is more
+ * likely a coincidence than a batch).
+ */
+function groupMatch(
+  nSingles: number, single: (i: number) => Amounted, singleFree: Uint8Array,
+  nParts: number, part: (i: number) => Amounted, partFree: Uint8Array,
+  refsOfSingle: (i: number) => string[], partsWithRef: (ref: string) => number[],
+  countHint: (i: number) => number, p: GroupParams,
+  take: (single: number, parts: number[]) => void,
+) {
+  if (p.maxGroup < 2) return;
+  const maxBlind = Math.min(p.maxBlind, p.maxGroup);
+  // Free parts by day, for the window.
+  const byDay = new Map<number, number[]>();
+  for (let i = 0; i < nParts; i++) {
+    if (!partFree[i]) continue;
+    const d = part(i).day;
+    const list = byDay.get(d);
+    if (list) list.push(i); else byDay.set(d, [i]);
+  }
+  const budget = { left: RULE_BUDGET };
+  for (let s = 0; s < nSingles; s++) {
+    if (!singleFree[s]) continue;
+    const t = single(s);
+    if (t.amount === 0n) continue;
+    const inWindow = (i: number) => partFree[i] && Math.abs(part(i).day - t.day) <= p.days;
+
+    // 1. The parts that share a reference with the single item.
+    let done = false;
+    for (const ref of new Set(refsOfSingle(s))) {
+      const group = partsWithRef(ref).filter(inWindow);
+      if (group.length < 2 || group.length > Math.max(p.maxGroup, 1000)) continue;
+      const sum = group.reduce((a, i) => a + part(i).amount, 0n);
+      if (within(sum, t.amount, p.amountTolerance)) { take(s, group); done = true; break; }
+    }
+    if (done) continue;
+
+    // 2. Subsets of the same sign within the window: the nearest days first.
+    const sg = sign(t.amount);
+    const limit = abs(t.amount) + p.amountTolerance;
+    const cands: number[] = [];
+    for (let off = 0; off <= p.days && cands.length < p.maxCandidates; off++) {
+      for (const d of off === 0 ? [t.day] : [t.day - off, t.day + off]) {
+        for (const i of byDay.get(d) ?? []) {
+          if (!partFree[i]) continue;
+          const a = part(i).amount;
+          if (sign(a) !== sg || abs(a) > limit) continue;
+          cands.push(i);
+          if (cands.length >= p.maxCandidates) break;
+        }
+        if (cands.length >= p.maxCandidates) break;
+      }
+    }
+    if (cands.length < 2) continue;
+    const hint = countHint(s);
+    const sizes: number[] = [];
+    if (hint >= 2 && hint <= p.maxGroup) sizes.push(hint);
+    for (let k = 2; k <= maxBlind; k++) if (k !== hint) sizes.push(k);
+    const target = abs(t.amount);
+    let pool: number[] | undefined, mags: bigint[] | undefined;
+    for (const k of sizes) {
+      if (k > cands.length) continue;
+      let found: number[] | null = null;
+      if (k === 2 && p.amountTolerance === 0n) {
+        found = pairSum(cands.map((i) => abs(part(i).amount)), target);
+        if (found) found = found.map((j) => cands[j]!);
+      } else {
+        if (budget.left <= 0) continue;
+        if (!pool) {
+          // Largest magnitude first, for pruning.
+          pool = [...cands].sort((a, b) => { const x = abs(part(a).amount), y = abs(part(b).amount); return x > y ? -1 : x < y ? 1 : a - b; });
+          mags = pool.map((i) => abs(part(i).amount));
+        }
+        const idx = subsetOfSize(mags!, target, p.amountTolerance, k, budget);
+        if (idx) found = idx.map((j) => pool![j]!);
+      }
+      if (found) { take(s, found); break; }
+    }
+  }
+}
+
+/** Two values (indexes) summing exactly to target, the earliest pair in the list; or null. */
+function pairSum(mags: bigint[], target: bigint): number[] | null {
+  const seen = new Map<bigint, number>();
+  for (let j = 0; j < mags.length; j++) {
+    const k = seen.get(target - mags[j]!);
+    if (k !== undefined) return [k, j];
+    if (!seen.has(mags[j]!)) seen.set(mags[j]!, j);
+  }
+  return null;
+}
+
+/** Indexes (into `mags`, sorted descending) of exactly `k` values summing to target ± tol; or null. */
+function subsetOfSize(mags: bigint[], target: bigint, tol: bigint, k: number, budget: { left: number }): number[] | null {
+  const n = mags.length;
+  let nodes = 0;
+  const chosen: number[] = [];
+  const dfs = (start: number, left: number, sum: bigint): boolean => {
+    if (++nodes > NODE_BUDGET || --budget.left < 0) return false;
+    if (left === 0) return within(sum, target, tol);
+    for (let i = start; i <= n - left; i++) {
+      const s = sum + mags[i]!;
+      if (s > target + tol) continue; // too large: a smaller value may fit
+      // Even the largest `left` values from i cannot reach the target: nothing further can.
+      let best = sum;
+      for (let j = i; j < i + left; j++) best += mags[j]!;
+      if (best < target - tol) return false;
+      chosen.push(i);
+      if (dfs(i + 1, left - 1, s)) return true;
+      chosen.pop();
+      if (nodes > NODE_BUDGET || budget.left < 0) return false;
+    }
+    return false;
+  };
+  return dfs(0, k, 0n) ? [...chosen] : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holdings
+
+/** A holdings line: the asset it was resolved to (null when the security is not known to us). */
+export interface HoldingIn { id: number; asset: string | null; quantity: bigint | null }
+export interface PositionIn { asset: string; quantity: bigint }
+export interface HoldingMatch { lines: number[]; asset: string; quantity: bigint }
+export interface HoldingBreak { type: BreakType; lines: number[]; asset: string | null; theirs: bigint | null; ours: bigint | null }
+
+/** Per security: the statement's quantity (its lines summed) against our position. */
+export function matchHoldings(lines: HoldingIn[], positions: PositionIn[], tolerance: bigint): { matches: HoldingMatch[]; breaks: HoldingBreak[] } {
+  const byAsset = new Map<string, number[]>();
+  const breaks: HoldingBreak[] = [];
+  lines.forEach((h, i) => {
+    if (h.asset === null || h.quantity === null) { breaks.push({ type: 'missing_ours', lines: [i], asset: null, theirs: h.quantity, ours: null }); return; }
+    const list = byAsset.get(h.asset);
+    if (list) list.push(i); else byAsset.set(h.asset, [i]);
+  });
+  const ours = new Map(positions.map((p) => [p.asset, p.quantity]));
+  const matches: HoldingMatch[] = [];
+  for (const [asset, ls] of [...byAsset].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const theirs = ls.reduce((a, i) => a + lines[i]!.quantity!, 0n);
+    const q = ours.get(asset);
+    if (q === undefined || q === 0n) {
+      if (theirs === 0n) matches.push({ lines: ls, asset, quantity: 0n });
+      else breaks.push({ type: 'missing_ours', lines: ls, asset, theirs, ours: 0n });
+    } else if (within(theirs, q, tolerance)) matches.push({ lines: ls, asset, quantity: q });
+    else breaks.push({ type: 'quantity_differs', lines: ls, asset, theirs, ours: q });
+  }
+  for (const p of [...positions].sort((a, b) => (a.asset < b.asset ? -1 : 1))) {
+    if (p.quantity !== 0n && !byAsset.has(p.asset)) breaks.push({ type: 'missing_theirs', lines: [], asset: p.asset, theirs: 0n, ours: p.quantity });
+  }
+  return { matches, breaks };
+}
