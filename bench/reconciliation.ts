@@ -105,6 +105,14 @@ async function database(engine: Engine, name: string): Promise<Db> {
   return createDb({ dataDir: '/tmp', databaseUrl: u.toString(), poolSize: 4 });
 }
 
+/** The loaded database of the run measurement (for profiling it alone). */
+export async function setUpForProfile(engine: Engine): Promise<{ db: Db }> {
+  const db = await database(engine, 'bench_recon');
+  await load(db);
+  await linkAccount(db.pool, { statementAccount: ACCOUNT, ledgerAccount: 'assets:bank:bench:usd' }, ctx);
+  return { db };
+}
+
 /** Runs both measurements on a fresh PostgreSQL 15 server and returns the figures. */
 export async function reconciliationBench(log: (s: string) => void = console.log): Promise<ReconciliationFigures> {
   const engine = await startServerEngine();

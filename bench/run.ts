@@ -672,6 +672,9 @@ async function main() {
     const e = await (await import('./eod.js')).eodBench();
     log(`   ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at this rate ${(1_000_000 / e.perSecond / 60).toFixed(1)} min (target < 3 min)`);
     log(`   by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
+    section(`accounting close (bench/close.ts): statements, close checks and FX revaluation at ${fmtInt(Number(process.env.BENCH_CLOSE_POSTINGS ?? (QUICK ? 100_000 : 1_000_000)))} postings, embedded`);
+    process.env.BENCH_CLOSE_POSTINGS ??= String(QUICK ? 100_000 : 1_000_000);
+    await (await import('./close.js')).closeBench(log);
   } finally {
     await cleanupAll();
   }

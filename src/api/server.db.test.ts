@@ -245,6 +245,17 @@ const ROUTES: { method: string; url: string; route: string; permission: Permissi
   { method: 'GET', url: '/api/settlement/report', route: '/api/settlement/report', permission: 'trading.read' },
   { method: 'GET', url: '/api/settlement/fails', route: '/api/settlement/fails', permission: 'trading.read' },
   { method: 'GET', url: '/api/settlement/matches', route: '/api/settlement/matches', permission: 'trading.read' },
+  { method: 'POST', url: '/api/settlement/fails/book', route: '/api/settlement/fails/book', permission: 'settlement.manage', payload: { asOf: '2026-03-02' } },
+  { method: 'GET', url: '/api/settlement/ssis', route: '/api/settlement/ssis', permission: 'trading.read' },
+  { method: 'POST', url: '/api/settlement/ssis/import', route: '/api/settlement/ssis/import', permission: 'settlement.manage', payload: 'party,market,place_bic,agent_bic,account,effective_from\nFIRM,XNAS,DTCYUS33,MTRXUS33,MTX-1,2026-01-01\n' },
+  { method: 'GET', url: '/api/settlement/buy-ins', route: '/api/settlement/buy-ins', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/buy-ins/byi_nope', route: '/api/settlement/buy-ins/:id', permission: 'trading.read' },
+  { method: 'POST', url: '/api/settlement/buy-ins', route: '/api/settlement/buy-ins', permission: 'settlement.manage', payload: { obligationId: 'sob_nope' } },
+  { method: 'POST', url: '/api/settlement/buy-ins/byi_nope/notify', route: '/api/settlement/buy-ins/:id/notify', permission: 'settlement.manage', payload: {} },
+  { method: 'POST', url: '/api/settlement/buy-ins/byi_nope/execute', route: '/api/settlement/buy-ins/:id/execute', permission: 'settlement.manage', payload: { price: '1.00' } },
+  { method: 'POST', url: '/api/settlement/buy-ins/byi_nope/cancel', route: '/api/settlement/buy-ins/:id/cancel', permission: 'settlement.manage', payload: { reason: 'matrix' } },
+  { method: 'GET', url: '/api/settlement/eod?date=2026-03-02', route: '/api/settlement/eod', permission: 'trading.read' },
+  { method: 'GET', url: '/api/settlement/eod/days', route: '/api/settlement/eod/days', permission: 'trading.read' },
   { method: 'GET', url: '/api/reconciliation/statements', route: '/api/reconciliation/statements', permission: 'recon.read' },
   { method: 'GET', url: '/api/reconciliation/statements/rst_nope', route: '/api/reconciliation/statements/:id', permission: 'recon.read' },
   { method: 'POST', url: '/api/reconciliation/statements/import', route: '/api/reconciliation/statements/import', permission: 'recon.manage', payload: { fileName: 'matrix.xml', content: '<Document/>' } },
@@ -277,14 +288,10 @@ const ROUTES: { method: string; url: string; route: string; permission: Permissi
   { method: 'GET', url: '/api/corporate-actions', route: '/api/corporate-actions', permission: 'corporate-actions.read' },
   { method: 'GET', url: '/api/corporate-actions/NOPE', route: '/api/corporate-actions/:id', permission: 'corporate-actions.read' },
   { method: 'GET', url: '/api/corporate-actions/NOPE/preview', route: '/api/corporate-actions/:id/preview', permission: 'corporate-actions.read' },
-  { method: 'POST', url: '/api/corporate-actions/import', route: '/api/corporate-actions/import', permission: 'corporate-actions.manage', payload: 'id,kind,symbol,effective_date,ratio
-MTX-1,split,AAPL,2030-01-02,2:1
-' },
+  { method: 'POST', url: '/api/corporate-actions/import', route: '/api/corporate-actions/import', permission: 'corporate-actions.manage', payload: 'id,kind,symbol,effective_date,ratio\nMTX-1,split,AAPL,2030-01-02,2:1\n' },
   { method: 'POST', url: '/api/corporate-actions/NOPE/apply', route: '/api/corporate-actions/:id/apply', permission: 'corporate-actions.manage', payload: {} },
   { method: 'GET', url: '/api/corporate-actions/withholding-rates', route: '/api/corporate-actions/withholding-rates', permission: 'corporate-actions.read' },
-  { method: 'POST', url: '/api/corporate-actions/withholding-rates/import', route: '/api/corporate-actions/withholding-rates/import', permission: 'corporate-actions.manage', payload: 'source_country,residence_country,rate_percent,effective_from
-US,*,30,2000-01-01
-' },
+  { method: 'POST', url: '/api/corporate-actions/withholding-rates/import', route: '/api/corporate-actions/withholding-rates/import', permission: 'corporate-actions.manage', payload: 'source_country,residence_country,rate_percent,effective_from\nUS,*,30,2000-01-01\n' },
 ];
 
 describe('roles on every route', () => {

@@ -5,8 +5,9 @@ import { openAccount, postEntries, type AccountType, type EntryInput } from '../
 import { importCounterparties, importCustomerAccounts, importFees, importPrices, importSecurities } from '../reference/index.js';
 import { importExecutions } from '../trading/index.js';
 import { addBusinessDays } from '../calendar/index.js';
-import { computeObligations } from '../settlement/index.js';
+import { computeObligations, importSsis } from '../settlement/index.js';
 import { addUser } from '../users/index.js';
+import { importAnnouncements, importWithholdingRates } from '../accounting/index.js';
 import { importFxRates } from '../accounting/index.js';
 
 /** The demo login printed at start. One user per role, all with this password. */
@@ -38,6 +39,7 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
   await importCustomerAccounts(pool, DEMO_ACCOUNTS, 'demo accounts', ctx);
   await importCounterparties(pool, DEMO_COUNTERPARTIES, 'demo counterparties', ctx);
   await importFees(pool, DEMO_FEES, 'demo fees', ctx);
+  await importSsis(pool, DEMO_SSIS, 'demo SSIs', ctx);
   for (const [name, type] of CHART) {
     const owner = 'firm';
     await openAccount(pool, { name, type, owner, noNegative: name === 'assets:bank:reserve:usd' }, ctx);
@@ -72,9 +74,23 @@ export async function seedDemo(pool: Pool, clock: Clock): Promise<boolean> {
   const dates = await pool.query<{ d: string }>("SELECT DISTINCT settle_date AS d FROM trades WHERE status = 'booked' ORDER BY 1");
   for (const { d } of dates.rows) await computeObligations(pool, d, ctx);
   await importPrices(pool, `symbol,date,price\nAAPL,${td(1)},196.40\nMSFT,${td(1)},418.25\n`, 'demo prices', ctx);
+  // Corporate actions announced, not applied: an AAPL dividend (C1002 is resident in GB: 15%
+  // withheld) and a 3-for-2 MSFT split; the calendar shows them, their pages preview them.
+  await importWithholdingRates(pool, DEMO_WITHHOLDING, 'demo withholding rates', ctx);
+  const ahead = (n: number) => addBusinessDays('XNYS', day(0), n, 'trading');
+  await importAnnouncements(pool, [
+    'id,kind,symbol,ex_date,record_date,pay_date,effective_date,rate,currency,ratio,cash_in_lieu_price,description',
+    `DEMO-DIV-AAPL,cash_dividend,AAPL,${ahead(3)},${ahead(3)},${ahead(10)},,0.26,USD,,,Quarterly cash dividend`,
+    `DEMO-SPLIT-MSFT,split,MSFT,,,,${ahead(15)},,,3-for-2,418.25,3-for-2 stock split; fractions paid in cash`,
+  ].join('\n'), 'demo announcements', ctx);
   return true;
 }
 
+// US withholding on dividends to non-residents: statutory 30%, the UK treaty's 15% (illustrative).
+const DEMO_WITHHOLDING = `source_country,residence_country,rate_percent,effective_from
+US,*,30,2000-01-01
+US,GB,15,2003-01-01
+`;
 const DEMO_SECURITIES = `symbol,name,isin,cusip,asset_class,currency,mic,scale
 AAPL,Apple Inc.,US0378331005,037833100,equity,USD,XNAS,0
 MSFT,Microsoft Corp.,US5949181045,594918104,equity,USD,XNAS,0
@@ -86,6 +102,15 @@ C1002,Bob Example,margin,USD,GB
 const DEMO_COUNTERPARTIES = `counterparty,name,type,dtc_participant,bic,lei
 GSCO,Goldman Sachs & Co. LLC,broker,0005,GOLDUS33,FOR8UP27PHTHYVLBNG30
 MSCO,Morgan Stanley & Co. LLC,broker,0050,,
+`;
+// Standing settlement instructions (made up): ours (party FIRM) and the brokers' at DTC.
+const DEMO_SSIS = `party,market,place_bic,agent_bic,participant,account,cash_bic,cash_account,effective_from
+FIRM,XNAS,DTCYUS33,BOFFUS33,,DEMO-SAFE-01,BOFFUS33,DEMO-USD-01,2020-01-01
+FIRM,XNYS,DTCYUS33,BOFFUS33,,DEMO-SAFE-01,BOFFUS33,DEMO-USD-01,2020-01-01
+GSCO,XNAS,DTCYUS33,GOLDUS33,0005,GS-DTC-0005,GOLDUS33,GS-USD-01,2020-01-01
+GSCO,XNYS,DTCYUS33,GOLDUS33,0005,GS-DTC-0005,GOLDUS33,GS-USD-01,2020-01-01
+MSCO,XNAS,DTCYUS33,MSNYUS33,0050,MS-DTC-0050,MSNYUS33,MS-USD-01,2020-01-01
+MSCO,XNYS,DTCYUS33,MSNYUS33,0050,MS-DTC-0050,MSNYUS33,MS-USD-01,2020-01-01
 `;
 // Illustrative rates: replace with the ones in force (SEC Section 31 per million of sales; FINRA TAF per share, capped).
 const DEMO_FEES = `schedule,kind,side,rate,minimum,maximum,effective_from

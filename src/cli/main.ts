@@ -11,7 +11,7 @@ import {
 import { addUser, createToken, getUser, listUsers, setRole } from '../users/index.js';
 import { seedDemo, DEMO_PASSWORD, DEMO_USERS } from './demo.js';
 import { calendarCommands } from '../calendar/index.js';
-import { settlementCommands, matchingCommands, failsCommands, lifecycleCommands, eodCommands } from '../settlement/index.js';
+import { settlementCommands, matchingCommands, failsCommands, lifecycleCommands, eodCommands, ssiCommands, buyInCommands } from '../settlement/index.js';
 import { reconCommands } from '../reconciliation/index.js';
 import { closeCommands, corporateActionsCommands } from '../accounting/index.js';
 
@@ -382,6 +382,8 @@ calendarCommands(program);
 settlementCommands(program, withDb, print);
 matchingCommands(program, withDb, print);
 failsCommands(program, withDb, print);
+ssiCommands(program, withDb, print, () => ({ actor: actor(), clock }));
+buyInCommands(program, withDb, print, () => ({ actor: actor(), clock }));
 lifecycleCommands(program, withDb, print, undefined, () => { const c = config(); return { ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
 eodCommands(program, withDb, print, () => { const c = config(); return { actor: actor(), clock, dataDir: c.dataDir, ourBic: c.firmBic, safekeepingAccount: c.safekeepingAccount }; });
 reconCommands(program, withDb, print, () => ({ actor: actor(), clock }));

@@ -21,6 +21,7 @@ export const PERMISSIONS = {
   'accounting.approve': ['admin', 'finance'],
   'corporate-actions.read': ['admin', 'operations', 'finance', 'compliance', 'auditor'],
   'corporate-actions.manage': ['admin', 'operations'],
+  'settlement.manage': ['admin', 'operations'],
   'recon.read': ['admin', 'operations', 'finance', 'compliance', 'auditor'],
   'recon.manage': ['admin', 'operations', 'finance'],
   'recon.approve': ['admin', 'finance'],

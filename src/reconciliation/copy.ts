@@ -14,6 +14,9 @@ export type CopyValue = string | number | bigint | boolean | null | undefined | 
 
 const ESC: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
+/** A text value escaped for COPY's text format (no NUL allowed). */
+export const copyText = (s: string): string => escapeText(s, 'value');
+
 function escapeText(s: string, where: string): string {
   if (s.includes('\u0000')) throw invalid('TEXT_INVALID', `${where}: a NUL character cannot be stored`);
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (m) => ESC[m]!) : s;
@@ -51,6 +54,20 @@ export async function copyIn(c: Client, table: string, columns: string[], rows: 
   const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   await pipeline(Readable.from(chunks()), stream);
   return n;
+}
+
+/** COPY lines already in COPY's text format (each ending with a newline), batched into chunks. */
+export async function copyInText(c: Client, table: string, columns: string[], lines: Iterable<string>): Promise<void> {
+  function* chunks() {
+    let buf = '';
+    for (const l of lines) {
+      buf += l;
+      if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+    }
+    if (buf) yield buf;
+  }
+  const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from(chunks()), stream);
 }
 
 function unescape(s: string): string {

@@ -137,7 +137,7 @@ describe('rules', () => {
   it('fills defaults and refuses unknown rules, parameters or a rule of the other kind, naming it', () => {
     expect(parseRules([{ rule: 'reference' }, { rule: 'one_to_many', params: { maxGroup: 3 } }], 'cash')).toEqual([
       { rule: 'reference', params: { amountTolerance: '0', days: 5 } },
-      { rule: 'one_to_many', params: { amountTolerance: '0', days: 2, maxGroup: 3, maxBlind: 3, maxCandidates: 40 } },
+      { rule: 'one_to_many', params: { amountTolerance: '0', days: 2, maxGroup: 3, maxBlind: 2, maxCandidates: 40 } },
     ]);
     expect(() => parseRules([{ rule: 'reference', params: { days: -1 } }], 'cash')).toThrow(/rule #1: 1.params.days|params.days/);
     expect(() => parseRules([{ rule: 'reference', params: { dayz: 1 } }], 'cash')).toThrow(/rule #1/);

@@ -63,7 +63,8 @@ export interface CashBreak { type: BreakType; lines: number[]; ours: number[] }
 export interface CashResult { matches: CashMatch[]; breaks: CashBreak[] }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
-const within = (a: bigint, b: bigint, tol: bigint) => abs(a - b) <= tol;
+/** |a - b| <= tol; without a BigInt allocation in the common case of no tolerance. */
+const within = (a: bigint, b: bigint, tol: bigint) => (tol === 0n ? a === b : abs(a - b) <= tol);
 const sign = (x: bigint) => (x < 0n ? -1 : x > 0n ? 1 : 0);
 
 /** Words of a memo that look like references: at least 4 characters, at least one digit. */
@@ -111,9 +112,10 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
     if (lineRefIndex) return lineRefIndex;
     lineRefIndex = new Map();
     for (let l = 0; l < lines.length; l++) {
-      for (const r of new Set(lines[l]!.refs)) {
+      for (const r of lines[l]!.refs) {
         const list = lineRefIndex.get(r);
-        if (list) list.push(l); else lineRefIndex.set(r, [l]);
+        if (!list) lineRefIndex.set(r, [l]);
+        else if (list[list.length - 1] !== l) list.push(l);
       }
     }
     return lineRefIndex;
@@ -131,10 +133,16 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
         };
         for (let o = 0; o < ours.length; o++) {
           if (!ourFree[o]) continue;
+          const mv = ours[o]!;
+          // The common case, fast: our key names exactly one free line, of the same amount and near in date.
+          const byKey = index.get(mv.key);
+          if (byKey && byKey.length === 1 && !index.has(mv.entryId)) {
+            const l = byKey[0]!, ln = lines[l]!;
+            if (lineFree[l] && within(ln.amount, mv.amount, tol) && Math.abs(ln.day - mv.day) <= days) { take('reference', [l], [o]); continue; }
+          }
           let cands = candidatesOf(o, refs.strong(o));
           if (!cands.length) cands = candidatesOf(o, refs.weak(o));
           if (!cands.length) continue;
-          const mv = ours[o]!;
           let best = -1;
           for (const l of cands) {
             const ln = lines[l]!;
@@ -284,8 +292,8 @@ function buildIndex(n: number, refsOf: (i: number) => string[], free: Uint8Array
 interface Amounted { amount: bigint; day: number }
 
 /** Search budgets: per single item, and per rule run, so that a large window cannot make a run hang. */
-const NODE_BUDGET = 5_000;
-const RULE_BUDGET = 3_000_000;
+const NODE_BUDGET = 2_000;
+const RULE_BUDGET = 500_000;
 
 /**
  * Groups: each free single item against a subset of the free parts whose amounts add up to it.
@@ -386,6 +394,8 @@ function pairSum(mags: bigint[], target: bigint): number[] | null {
 /** Indexes (into `mags`, sorted descending) of exactly `k` values summing to target ± tol; or null. */
 function subsetOfSize(mags: bigint[], target: bigint, tol: bigint, k: number, budget: { left: number }): number[] | null {
   const n = mags.length;
+  const prefix: bigint[] = [0n];
+  for (let i = 0; i < n; i++) prefix.push(prefix[i]! + mags[i]!);
   let nodes = 0;
   const chosen: number[] = [];
   const dfs = (start: number, left: number, sum: bigint): boolean => {
@@ -395,9 +405,7 @@ function subsetOfSize(mags: bigint[], target: bigint, tol: bigint, k: number, bu
       const s = sum + mags[i]!;
       if (s > target + tol) continue; // too large: a smaller value may fit
       // Even the largest `left` values from i cannot reach the target: nothing further can.
-      let best = sum;
-      for (let j = i; j < i + left; j++) best += mags[j]!;
-      if (best < target - tol) return false;
+      if (sum + prefix[i + left]! - prefix[i]! < target - tol) return false;
       chosen.push(i);
       if (dfs(i + 1, left - 1, s)) return true;
       chosen.pop();

@@ -183,9 +183,11 @@ describe('the genkgo chained camt.053 (two statements of one account)', () => {
       ['approval_refused', 'alice'], ['adjustment_approved', 'bob'], ['resolved', 'bob'],
     ]);
     const trail = (await listAudit(pool, { limit: 1000 })).reverse();
-    const mine = trail.filter((a) => (a.data as { break?: string }).break === id || a.entityId === id || a.entityId === posted!.id).map((a) => [a.action, a.actor]);
+    // The run that found it (the break names it), then each step.
+    const mine = trail.filter((a) => (a.data as { break?: string }).break === id || a.entityId === id || a.entityId === posted!.id
+      || (a.action === 'recon.run' && a.entityId === ok.break.runId)).map((a) => [a.action, a.actor]);
     expect(mine).toEqual([
-      ['recon.break.found', 'tester'], ['recon.break.assign', 'tester'], ['recon.break.comment', 'alice'], ['recon.adjustment.propose', 'alice'],
+      ['recon.run', 'tester'], ['recon.break.assign', 'tester'], ['recon.break.comment', 'alice'], ['recon.adjustment.propose', 'alice'],
       ['recon.adjustment.approve_refused', 'alice'], ['entry.post', 'bob'], ['recon.adjustment.approve', 'bob'], ['recon.break.resolve', 'bob'],
     ]);
     expect((await verifyAudit(pool)).problems).toEqual([]);

@@ -13,7 +13,7 @@ const Days = z.number().int().min(0).max(366);
 /** Group rules: window, largest group with a transaction count (maxGroup) and without (maxBlind), candidates searched. */
 const GroupParams = z.object({
   amountTolerance: Tolerance.default('0'), days: Days.default(2), maxGroup: z.number().int().min(2).max(20).default(5),
-  maxBlind: z.number().int().min(1).max(20).default(3), maxCandidates: z.number().int().min(2).max(200).default(40),
+  maxBlind: z.number().int().min(1).max(20).default(2), maxCandidates: z.number().int().min(2).max(200).default(40),
 }).strict();
 
 export const CASH_RULES = ['reference', 'amount_date', 'one_to_many', 'many_to_one', 'reversal'] as const;
@@ -25,11 +25,11 @@ export const RuleSchema = z.discriminatedUnion('rule', [
   z.object({ rule: z.literal('amount_date'), params: z.object({ amountTolerance: Tolerance.default('0'), days: Days.default(2) }).strict().default({ amountTolerance: '0', days: 2 }) }),
   z.object({
     rule: z.literal('one_to_many'),
-    params: GroupParams.default({ amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 3, maxCandidates: 40 }),
+    params: GroupParams.default({ amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 2, maxCandidates: 40 }),
   }),
   z.object({
     rule: z.literal('many_to_one'),
-    params: GroupParams.default({ amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 3, maxCandidates: 40 }),
+    params: GroupParams.default({ amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 2, maxCandidates: 40 }),
   }),
   z.object({ rule: z.literal('reversal'), params: z.object({}).strict().default({}) }),
   z.object({ rule: z.literal('position'), params: z.object({ quantityTolerance: Tolerance.default('0') }).strict().default({ quantityTolerance: '0' }) }),
@@ -43,8 +43,8 @@ export function defaultRules(kind: 'cash' | 'holdings'): Rule[] {
   return [
     { rule: 'reference', params: { amountTolerance: '0', days: 5 } },
     { rule: 'amount_date', params: { amountTolerance: '0', days: 2 } },
-    { rule: 'one_to_many', params: { amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 3, maxCandidates: 40 } },
-    { rule: 'many_to_one', params: { amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 3, maxCandidates: 40 } },
+    { rule: 'one_to_many', params: { amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 2, maxCandidates: 40 } },
+    { rule: 'many_to_one', params: { amountTolerance: '0', days: 2, maxGroup: 5, maxBlind: 2, maxCandidates: 40 } },
     { rule: 'reversal', params: {} },
   ];
 }

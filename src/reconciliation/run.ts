@@ -16,7 +16,7 @@
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks, likePrefix } from '../ledger/index.js';
 import { fromMinor, newId, parseDate, toMinor, type DomainError } from '../kernel/index.js';
-import { copyIn, copyOut, literal } from './copy.js';
+import { copyIn, copyInText, copyOut, copyText, literal } from './copy.js';
 import { matchCash, matchHoldings, type BreakType, type CashLine, type CashMovement, type HoldingIn, type PositionIn } from './engine.js';
 import { ReconCodes, reconError } from './errors.js';
 import { resolveLink, type Link } from './links.js';
@@ -93,18 +93,28 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
   return withTx(pool, async (c) => {
     const link = await resolveLink(c, account);
     await lockAccount(c, link.statementAccount);
+    // The anti-joins against what is already matched and the sorts stay in memory (hash, not merge on disk).
+    await c.query("SET LOCAL work_mem = '256MB'");
     const at = clock.now();
     const run = await c.query<{ id: bigint }>(
       `INSERT INTO recon_runs (statement_account, kind, as_of, at, actor) VALUES ($1, 'run', $2, $3, $4) RETURNING id`,
       [link.statementAccount, asOf, at.toISOString(), actor]);
     const runId = run.rows[0]!.id;
-    const work = link.kind === 'cash' ? await runCash(c, link, asOf, runId) : await runHoldings(c, link, asOf, runId);
+    const work = link.kind === 'cash' ? await runCash(c, link, asOf) : await runHoldings(c, link, asOf);
 
     const t0 = performance.now();
-    const matchIds = await writeMatches(c, link.statementAccount, runId, work.matches);
-    const b = await reconcileBreaks(c, link, asOf, runId, at, actor, work.breaks, work.matchOfLine, work.matchOfOur, matchIds);
-    const byRule: Record<string, number> = {};
-    for (const m of work.matchRules) byRule[m] = (byRule[m] ?? 0) + 1;
+    const open = await c.query<OpenBreak>(
+      `SELECT id, fingerprint, line_ids::text[] AS line_ids, entry_seqs::text[] AS entry_seqs, posting_lines, statement, asset FROM recon_breaks
+        WHERE statement_account = $1 AND status = 'open' AND scope_date <= $2 FOR UPDATE`, [link.statementAccount, asOf]);
+    // The items of the open breaks: which match (if any) takes each of them now.
+    const watched = new Set<string>();
+    for (const b of open.rows) {
+      for (const l of b.line_ids) watched.add(`L${l}`);
+      b.entry_seqs.forEach((sq, i) => watched.add(`O${sq}:${b.posting_lines[i]}`));
+    }
+    const matchOf = await work.write(c, link.statementAccount, runId, watched);
+    const b = await reconcileBreaks(c, link, runId, at, actor, open.rows, work.breaks, matchOf);
+    const byRule = work.byRule;
     const openRows = await c.query<{ type: BreakType; n: number }>(
       "SELECT type, count(*)::int AS n FROM recon_breaks WHERE statement_account = $1 AND status = 'open' GROUP BY type ORDER BY type", [link.statementAccount]);
     const byType: Partial<Record<BreakType, number>> = {};
@@ -112,7 +122,7 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
     const summary: RunSummary = {
       runId: runId.toString(), account: link.statementAccount, ledgerAccount: link.ledgerAccount, kind: link.kind, asOf, statements: work.statements,
       considered: work.considered,
-      matched: { total: work.matchRules.length, lines: work.matchedLines, ours: work.matchedOurs, byRule },
+      matched: { total: Object.values(byRule).reduce((a, n) => a + n, 0), lines: work.matchedLines, ours: work.matchedOurs, byRule },
       breaks: { found: b.found, unchanged: b.unchanged, resolved: b.resolved, open: openRows.rows.reduce((a, r) => a + r.n, 0), byType },
       balances: work.balances,
       timings: { load: work.loadMs, match: work.matchMs, write: 0 },
@@ -135,14 +145,15 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
 interface Work {
   statements: number;
   considered: { lines: number; ours: number };
-  matches: MatchRow[][];
-  matchRules: string[];
+  byRule: Record<string, number>;
   matchedLines: number;
   matchedOurs: number;
   breaks: WantedBreak[];
-  /** Which match (index into matches) now holds a line id / our posting: for resolving old breaks. */
-  matchOfLine: Map<number, number>;
-  matchOfOur: Map<string, number>;
+  /**
+   * Writes the matches (COPY). Returns, for the watched items (`L<line id>`, `O<entry seq>:<line>`:
+   * the items of the open breaks), the id of the match that now holds them.
+   */
+  write: (c: Client, account: string, runId: bigint, watched: Set<string>) => Promise<Map<string, string>>;
   balances: BalanceCheck[];
   loadMs: number;
   matchMs: number;
@@ -156,7 +167,7 @@ async function ledgerAccountIds(c: Client, name: string): Promise<number[]> {
 // ---------------------------------------------------------------------------------------------
 // Cash
 
-async function runCash(c: Client, link: Link, asOf: string, runId: bigint): Promise<Work> {
+async function runCash(c: Client, link: Link, asOf: string): Promise<Work> {
   const asset = link.asset!;
   const scale = (await scaleOf(c, asset)) ?? 0;
   const t0 = performance.now();
@@ -164,7 +175,7 @@ async function runCash(c: Client, link: Link, asOf: string, runId: bigint): Prom
     `SELECT s.id, s.statement_id, s.closing::text AS closing, coalesce(s.statement_date, s.to_date) AS statement_date,
             least(s.from_date, s.statement_date) AS start
        FROM recon_statements s WHERE s.account = $1 AND s.kind = 'cash'
-      ORDER BY coalesce(s.statement_date, s.to_date), s.imported_at, (SELECT min(l.id) FROM recon_lines l WHERE l.statement = s.id) NULLS FIRST, s.id`, [link.statementAccount]);
+      ORDER BY coalesce(s.statement_date, s.to_date), s.imported_at, s.id`, [link.statementAccount]);
   const inScope = stmts.rows.filter((s) => s.statement_date !== null && s.statement_date <= asOf);
   // From the start of the first statement, less the widest date window of the rules: what we booked a
   // few days before the bank can be on its first statement.
@@ -213,30 +224,41 @@ async function runCash(c: Client, link: Link, asOf: string, runId: bigint): Prom
   const result = matchCash(lines, ours, toEngineRules(link.rules as Rule[], scale));
   const matchMs = performance.now() - t1;
 
-  const matches: MatchRow[][] = [];
-  const matchRules: string[] = [];
-  const matchOfLine = new Map<number, number>();
-  const matchOfOur = new Map<string, number>();
+  const byRule: Record<string, number> = {};
   let matchedLines = 0, matchedOurs = 0;
   for (const m of result.matches) {
-    const k = matches.length;
-    const rows: MatchRow[] = [];
-    const n = Math.max(m.lines.length, m.ours.length);
-    // One-to-one in one row; a group one row per item (line and movement side by side while both last).
-    for (let i = 0; i < n; i++) {
-      const l = m.lines[i], o = m.ours[i];
-      rows.push({
-        matchId: 0n, rule: m.rule, lineId: l === undefined ? null : lines[l]!.id,
-        seq: o === undefined ? null : ours[o]!.seq, pline: o === undefined ? null : ours[o]!.line, statement: null, asset: null, quantity: null,
-      });
-    }
-    for (const l of m.lines) matchOfLine.set(lines[l]!.id, k);
-    for (const o of m.ours) matchOfOur.set(`${ours[o]!.seq}:${ours[o]!.line}`, k);
+    byRule[m.rule] = (byRule[m.rule] ?? 0) + 1;
     matchedLines += m.lines.length;
     matchedOurs += m.ours.length;
-    matches.push(rows);
-    matchRules.push(m.rule);
   }
+  // COPY text straight from the engine's matches: one row for a one-to-one match, one per item in a group.
+  const write: Work['write'] = async (cl, account, runId, watched) => {
+    const matchOf = new Map<string, string>();
+    const n = result.matches.length;
+    if (!n) return matchOf;
+    const last = BigInt((await cl.query<{ last: bigint }>(`SELECT setval('recon_match_seq', nextval('recon_match_seq') + $1 - 1) AS last`, [n])).rows[0]!.last);
+    const first = last - BigInt(n) + 1n;
+    const head = `\t${copyText(account)}\t${runId}\t`;
+    function* rows() {
+      for (let k = 0; k < n; k++) {
+        const m = result.matches[k]!;
+        const id = (first + BigInt(k)).toString();
+        const pre = id + head + m.rule + '\t';
+        const len = Math.max(m.lines.length, m.ours.length);
+        for (let i = 0; i < len; i++) {
+          const l = m.lines[i], o = m.ours[i];
+          const ln = l === undefined ? undefined : lines[l]!, mv = o === undefined ? undefined : ours[o]!;
+          yield pre + (ln ? ln.id : '\\N') + '\t' + (mv ? `${mv.seq}\t${mv.line}` : '\\N\t\\N') + '\t\\N\t\\N\t\\N\n';
+          if (watched.size) {
+            if (ln && watched.has(`L${ln.id}`)) matchOf.set(`L${ln.id}`, id);
+            if (mv && watched.has(`O${mv.seq}:${mv.line}`)) matchOf.set(`O${mv.seq}:${mv.line}`, id);
+          }
+        }
+      }
+    }
+    await copyInText(cl, 'recon_match_items', MATCH_COLUMNS, rows());
+    return matchOf;
+  };
 
   const breaks: WantedBreak[] = result.breaks.map((b) => {
     const ls = b.lines.map((i) => lines[i]!);
@@ -256,19 +278,27 @@ async function runCash(c: Client, link: Link, asOf: string, runId: bigint): Prom
   const lastOfDate = new Map<string, (typeof inScope)[number]>();
   for (const s of inScope) if (s.closing !== null && s.statement_date) lastOfDate.set(s.statement_date, s);
   const balances: BalanceCheck[] = [];
+  // Our balance at each of those dates: one pass over the account's postings by day, summed up.
+  const dates = [...lastOfDate.keys()].sort();
+  const daily = dates.length && accountIds.length
+    ? (await c.query<{ d: string; total: string }>(`SELECT effective_date AS d, sum(amount)::text AS total FROM postings WHERE account_id = ANY($1) AND asset = $2 AND effective_date <= $3
+        GROUP BY 1 ORDER BY 1`, [accountIds, asset, dates[dates.length - 1]])).rows
+    : [];
+  const balanceAt = new Map<string, bigint>();
+  let run = 0n, k = 0;
+  for (const d of dates) {
+    while (k < daily.length && daily[k]!.d <= d) run += BigInt(daily[k++]!.total);
+    balanceAt.set(d, run);
+  }
   for (const s of lastOfDate.values()) {
-    const r = accountIds.length
-      ? await c.query<{ total: string | null }>('SELECT sum(amount)::text AS total FROM postings WHERE account_id = ANY($1) AND asset = $2 AND effective_date <= $3', [accountIds, asset, s.statement_date])
-      : { rows: [{ total: null }] };
-    const ours = BigInt(r.rows[0]!.total ?? '0');
+    const ours = balanceAt.get(s.statement_date!) ?? 0n;
     let theirs: bigint;
     try { theirs = toMinor(s.closing!, scale); } catch { continue; }
     balances.push({ statement: s.id, statementId: s.statement_id, date: s.statement_date!, theirs: fromMinor(theirs, scale), ours: fromMinor(ours, scale), difference: fromMinor(theirs - ours, scale) });
   }
-  void runId;
   return {
-    statements: inScope.length, considered: { lines: lines.length, ours: ours.length }, matches, matchRules, matchedLines, matchedOurs,
-    breaks, matchOfLine, matchOfOur, balances, loadMs, matchMs,
+    statements: inScope.length, considered: { lines: lines.length, ours: ours.length }, byRule, matchedLines, matchedOurs,
+    breaks, write, balances, loadMs, matchMs,
   };
 }
 
@@ -277,7 +307,7 @@ async function runCash(c: Client, link: Link, asOf: string, runId: bigint): Prom
 
 const ISIN_RE = /^[A-Z]{2}[A-Z0-9]{9}[0-9]$/;
 
-async function runHoldings(c: Client, link: Link, asOf: string, runId: bigint): Promise<Work> {
+async function runHoldings(c: Client, link: Link, asOf: string): Promise<Work> {
   const t0 = performance.now();
   const rule = link.rules.find((r) => r.rule === 'position');
   const tolText = rule?.rule === 'position' ? rule.params.quantityTolerance : '0';
@@ -301,9 +331,7 @@ async function runHoldings(c: Client, link: Link, asOf: string, runId: bigint): 
   };
 
   const matches: MatchRow[][] = [];
-  const matchRules: string[] = [];
   const breaks: WantedBreak[] = [];
-  const matchOfLine = new Map<number, number>();
   let considered = 0, consideredOurs = 0, matchedLines = 0, matchedOurs = 0;
   let matchMs = 0;
   for (const s of stmts.rows) {
@@ -335,13 +363,10 @@ async function runHoldings(c: Client, link: Link, asOf: string, runId: bigint): 
     matchMs += performance.now() - t1;
     const q = (asset: string, v: bigint | null) => (v === null ? null : fromMinor(v, scaleOfAsset.get(asset) ?? 0));
     for (const m of result.matches) {
-      const k = matches.length;
       matches.push([
         ...m.lines.map((i): MatchRow => ({ matchId: 0n, rule: 'position', lineId: lines[i]!.id, seq: null, pline: null, statement: null, asset: null, quantity: null })),
         { matchId: 0n, rule: 'position', lineId: null, seq: null, pline: null, statement: s.id, asset: m.asset, quantity: q(m.asset, m.quantity) },
       ]);
-      matchRules.push('position');
-      for (const i of m.lines) matchOfLine.set(lines[i]!.id, k);
       matchedLines += m.lines.length;
       matchedOurs += 1;
     }
@@ -356,10 +381,15 @@ async function runHoldings(c: Client, link: Link, asOf: string, runId: bigint): 
       breaks.push({ ...w, fingerprint: fingerprintOf(w) });
     }
   }
-  void runId;
+  const write: Work['write'] = async (cl, account, runId, watched) => {
+    const ids = await writeMatches(cl, account, runId, matches);
+    const matchOf = new Map<string, string>();
+    matches.forEach((m, k) => { for (const r of m) if (r.lineId !== null && watched.has(`L${r.lineId}`)) matchOf.set(`L${r.lineId}`, ids[k]!.toString()); });
+    return matchOf;
+  };
   return {
-    statements: stmts.rows.length, considered: { lines: considered, ours: consideredOurs }, matches, matchRules, matchedLines, matchedOurs, breaks,
-    matchOfLine, matchOfOur: new Map(), balances: [], loadMs: performance.now() - t0 - matchMs, matchMs,
+    statements: stmts.rows.length, considered: { lines: considered, ours: consideredOurs }, byRule: matches.length ? { position: matches.length } : {},
+    matchedLines, matchedOurs, breaks, write, balances: [], loadMs: performance.now() - t0 - matchMs, matchMs,
   };
 }
 
@@ -407,14 +437,9 @@ export async function writeMatches(c: Client, account: string, runId: bigint, ma
 interface OpenBreak { id: string; fingerprint: string; line_ids: string[]; entry_seqs: string[]; posting_lines: number[]; statement: string | null; asset: string | null }
 
 /** Insert new breaks, keep those found again, resolve those gone. */
-async function reconcileBreaks(
-  c: Client, link: Link, asOf: string, runId: bigint, at: Date, actor: string, wanted: WantedBreak[],
-  matchOfLine: Map<number, number>, matchOfOur: Map<string, number>, matchIds: bigint[],
-) {
+async function reconcileBreaks(c: Client, link: Link, runId: bigint, at: Date, actor: string, openRows: OpenBreak[], wanted: WantedBreak[], matchOf: Map<string, string>) {
   const account = link.statementAccount;
-  const open = await c.query<OpenBreak>(
-    `SELECT id, fingerprint, line_ids::text[] AS line_ids, entry_seqs::text[] AS entry_seqs, posting_lines, statement, asset FROM recon_breaks
-      WHERE statement_account = $1 AND status = 'open' AND scope_date <= $2 FOR UPDATE`, [account, asOf]);
+  const open = { rows: openRows };
   const openBy = new Map(open.rows.map((b) => [b.fingerprint, b]));
   const wantedBy = new Set(wanted.map((w) => w.fingerprint));
   const fresh = wanted.filter((w) => !openBy.has(w.fingerprint));
@@ -442,7 +467,6 @@ async function reconcileBreaks(
     fresh.forEach((w, i) => {
       const data = { type: w.type, run, theirs: w.theirs, ours: w.oursAmount, unit: w.unit, date: w.itemDate };
       events.push([ids[i]!, iso, actor, 'found', JSON.stringify(data)]);
-      audit.push({ actor, action: 'recon.break.found', entity: 'recon_breaks', entityId: ids[i]!, data: { account, ...data }, rowHash: sha256(canonical({ id: ids[i], account, fingerprint: w.fingerprint, ...data })), at });
     });
   }
   let resolved = 0;
@@ -453,9 +477,9 @@ async function reconcileBreaks(
       const ourKeys = b.entry_seqs.map((s, i) => `${s}:${b.posting_lines[i]}`);
       const successor = lineIds.map((l) => newOfLine.get(l)).find(Boolean) ?? ourKeys.map((k) => newOfOur.get(k)).find(Boolean)
         ?? (b.statement && b.asset ? newOfPosition.get(`${b.statement}\u0000${b.asset}`) : undefined);
-      const m = lineIds.map((l) => matchOfLine.get(l)).find((x) => x !== undefined) ?? ourKeys.map((k) => matchOfOur.get(k)).find((x) => x !== undefined);
+      const m = lineIds.map((l) => matchOf.get(`L${l}`)).find(Boolean) ?? ourKeys.map((k) => matchOf.get(`O${k}`)).find(Boolean);
       if (successor) updates.push({ id: b.id, resolution: 'superseded', match: null, by: successor });
-      else updates.push({ id: b.id, resolution: 'matched', match: m === undefined ? null : matchIds[m]!.toString(), by: null });
+      else updates.push({ id: b.id, resolution: 'matched', match: m ?? null, by: null });
     }
     await c.query(
       `UPDATE recon_breaks b SET status = 'resolved', resolution = u.r, match_id = u.m, superseded_by = u.s, resolved_at = $5, resolved_by = $6
@@ -467,10 +491,10 @@ async function reconcileBreaks(
     for (const u of updates) {
       const data = { resolution: u.resolution, run, ...(u.match ? { match: u.match } : {}), ...(u.by ? { supersededBy: u.by } : {}) };
       events.push([u.id, iso, actor, 'resolved', JSON.stringify(data)]);
-      audit.push({ actor, action: 'recon.break.resolve', entity: 'recon_breaks', entityId: u.id, data, rowHash: sha256(canonical({ id: u.id, ...data, at: iso })), at });
     }
     for (const w of withdrawn.rows) {
       events.push([w.break_id, iso, actor, 'adjustment_withdrawn', JSON.stringify({ adjustment: w.id, run })]);
+      // A person's proposal withdrawn by a run is on the trail on its own.
       audit.push({ actor, action: 'recon.adjustment.withdraw', entity: 'recon_adjustments', entityId: w.id, data: { break: w.break_id, run }, rowHash: sha256(canonical({ id: w.id, status: 'withdrawn', at: iso })), at });
     }
     resolved = updates.length;

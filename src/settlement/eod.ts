@@ -211,6 +211,7 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
       return { dates: out };
     },
     async report() {
+      await (await import('./fails.js')).bookFails(pool, date, sctx); // the day's fails into the ledger's fail accounts (idempotent)
       const f = await listFails(pool, date);
       fails = { open: f.fails.length, alerts: f.alerts.length, buckets: f.buckets.filter((b) => b.count > 0).map((b) => ({ bucket: b.bucket, direction: b.direction, count: b.count })) };
       return { openFails: fails.open, alerts: fails.alerts };

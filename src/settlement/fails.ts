@@ -543,8 +543,8 @@ export interface BuyInPlan {
 
 /**
  * Validates a buy-in against a fail and returns its record, with the cost against the original
- * price (the fail's remaining cash over its remaining quantity). Pure: nothing is stored (there is
- * no buy-in table yet; persistence is left for later).
+ * price (the fail's remaining cash over its remaining quantity). Pure: nothing is stored (buy-ins.ts
+ * stores buy-ins and books their execution with it).
  * @throws DomainError SETTLEMENT_BUY_IN_INVALID; AMOUNT_INVALID / AMOUNT_TOO_PRECISE; DATE_INVALID
  */
 export function planBuyIn(fail: Fail, input: BuyInInput): BuyInPlan {
@@ -603,31 +603,40 @@ export function failsText(r: FailsReport): string {
     table(r.buckets.filter((b) => b.count > 0).map((b) => ({
       bucket: b.bucket, fail: dir[b.direction], count: String(b.count), value: b.value.map((v) => `${v.amount} ${v.currency}`).join(', '),
     })), ['bucket', 'fail', 'count', 'value'], ['count']),
+    '',
+    `fail accounts in the ledger as of ${r.asOf}`,
+    table((r.ledger ?? []).map((b) => ({ account: b.account, asset: b.asset, balance: b.balance })), ['account', 'asset', 'balance'], ['balance']),
   ].join('\n');
 }
 
 const FAILS_JSON = 'JSON output: {asOf, fails: [{obligationId, settleDate, counterparty, security, currency, market, status, direction '
   + '(fail_to_deliver|fail_to_receive|cash_only), quantity, cash, remainingQuantity, remainingCash, age, bucket, saleType, closeOutDue, '
-  + 'closeOutOverdue, carriedInto}], alerts: [{kind (CLOSE_OUT_DUE_TODAY|CLOSE_OUT_OVERDUE), obligationId, counterparty, security, closeOutDue, '
-  + 'remainingQuantity, message}], buckets: [{bucket, direction, count, value: [{currency, amount}]}]}; amounts are decimal strings';
+  + 'closeOutOverdue, carriedInto, inLedger: {account, quantity, cash, failedOn} | null}], alerts: [{kind (CLOSE_OUT_DUE_TODAY|CLOSE_OUT_OVERDUE), obligationId, counterparty, security, closeOutDue, '
+  + 'remainingQuantity, message}], buckets: [{bucket, direction, count, value: [{currency, amount}]}], ledger: [{account, counterparty, direction (to_receive|to_deliver), asset, balance}]}; '
+  + 'amounts are decimal strings';
 
 /**
  * Registers `settlement fails [--as-of D] [--json]` (under an existing `settlement` command if the
  * program has one).
  */
-export function failsCommands(program: Command, withDb: WithDb, print: Print, clock: () => Clock = () => systemClock): Command {
+export function failsCommands(program: Command, withDb: WithDb, print: Print, clock: () => Clock = () => systemClock, actor: () => string = () => `cli:${os.userInfo().username}`): Command {
   const settlement = program.commands.find((c) => c.name() === 'settlement')
     ?? program.command('settlement').description('clearing and settlement: netting, obligations, instructions, fails');
   settlement.command('fails')
     .description('open fails as of a date (failed or partially settled obligations, and those past their settlement date and not settled): '
       + 'remaining quantity and cash, age in settlement days and aging bucket (1-5, 6-10, 11-20, 21-30, >30), Reg SHO Rule 204 close-out '
-      + 'date of fails to deliver (short sale S+1, long sale S+3) with alerts for close-outs due today or overdue')
+      + 'date of fails to deliver (short sale S+1, long sale S+3) with alerts for close-outs due today or overdue; the fail accounts of the ledger')
     .option('--as-of <date>', 'as-of date, YYYY-MM-DD (default: today, UTC)')
+    .option('--book', 'first move the fails of the date (past due or reported failed) from the street side into the fail accounts of the ledger (idempotent)')
     .option('--json', FAILS_JSON)
-    .action(async (o: { asOf?: string; json?: boolean }) => {
+    .action(async (o: { asOf?: string; book?: boolean; json?: boolean }) => {
       const asOf = o.asOf ?? clock().now().toISOString().slice(0, 10);
       parseDate(asOf, '--as-of');
       await withDb(async (db) => {
+        if (o.book) {
+          const b = await bookFails(db.pool, asOf, { actor: actor(), clock: clock() });
+          if (!o.json) process.stderr.write(`booked ${b.booked.length} fail(s) into the fail accounts, ${b.carried.length} carried back to the street\n`);
+        }
         const r = await listFails(db.pool, asOf);
         print(!!o.json, r, () => failsText(r));
       });

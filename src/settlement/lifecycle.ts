@@ -489,14 +489,16 @@ export async function applyStatuses(pool: Pool, text: string, ctx: Partial<Settl
   });
 }
 
-/** The instruction of an obligation, if sent. */
-export async function getInstruction(pool: Pool | Client, obligationId: string): Promise<InstructedObligation & { format: InstructionFormat; placeBic: string; instructedAt: string } | undefined> {
+/** The instruction of an obligation, if sent, with the parties it was sent with (null for instructions sent before they were kept). */
+export async function getInstruction(pool: Pool | Client, obligationId: string): Promise<InstructedObligation & {
+  format: InstructionFormat; placeBic: string; instructedAt: string; parties: InstructionParties | null;
+} | undefined> {
   const { rows } = await pool.query(
-    `SELECT obligation_id, reference, message_id, settlement_type, file_name, format, place_bic, instructed_at FROM settlement_instructions WHERE obligation_id = $1`, [obligationId]);
+    `SELECT obligation_id, reference, message_id, settlement_type, file_name, format, place_bic, instructed_at, parties FROM settlement_instructions WHERE obligation_id = $1`, [obligationId]);
   const r = rows[0];
   return r ? {
     obligationId: r.obligation_id, reference: r.reference, messageId: r.message_id, settlementType: r.settlement_type, file: r.file_name,
-    format: r.format, placeBic: r.place_bic, instructedAt: new Date(r.instructed_at).toISOString(),
+    format: r.format, placeBic: r.place_bic, instructedAt: new Date(r.instructed_at).toISOString(), parties: r.parties ?? null,
   } : undefined;
 }
 

@@ -130,6 +130,7 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   const cpty = x.counterparty;
   if (!cpty) throw new Quarantine('counterparty is missing', 'counterparty', 'REQUIRED');
   if (!ref.counterparties.has(cpty)) throw new Quarantine(`counterparty "${cpty}" is not known`, 'counterparty', 'COUNTERPARTY_UNKNOWN');
+  const explicit = !!x.allocations?.length;
   const allocs = x.allocations?.length ? x.allocations : [{ account: x.account ?? '', quantity: x.quantity }];
   let allocated = new Dec(0);
   for (const a of allocs) {
@@ -140,9 +141,9 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     if (x.side === 'short' && acct.type === 'cash') throw new Quarantine(`account ${a.account} is a cash account: it cannot sell short`, 'side', 'SHORT_IN_CASH_ACCOUNT');
     if (!DECIMAL.test(a.quantity) || !NONZERO.test(a.quantity)) throw new Quarantine(`allocation to ${a.account}: quantity "${a.quantity}" must be a positive decimal`, 'allocations', 'POSITIVE');
     try { toMinor(a.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`allocation to ${a.account}: quantity ${a.quantity} has more decimals than ${sec.symbol} allows`, 'allocations', 'SCALE'); }
-    if (allocs.length > 1) allocated = allocated.add(a.quantity);
+    if (explicit) allocated = allocated.add(a.quantity);
   }
-  if (allocs.length > 1 && !allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
+  if (explicit && !allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
 
   const scale = ref.currencyScale.get(sec.currency) ?? 2;
   const settleKey = `${sec.mic}\u0000${sec.asset_class}\u0000${x.tradeDate}`;

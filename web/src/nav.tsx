@@ -30,6 +30,9 @@ const SecurityPage = lazy(() => import('./pages/Security'));
 const ImportPage = lazy(() => import('./pages/Import'));
 const SettlementPage = lazy(() => import('./pages/Settlement'));
 const ObligationPage = lazy(() => import('./pages/Obligation'));
+const ReconciliationPage = lazy(() => import('./pages/Reconciliation'));
+const CorporateActionsPage = lazy(() => import('./pages/CorporateActions'));
+const CorporateActionPage = lazy(() => import('./pages/CorporateActions').then((m) => ({ default: m.CorporateActionPage })));
 const FinancialStatementsPage = lazy(() => import('./pages/FinancialStatements'));
 const ClosePage = lazy(() => import('./pages/Close'));
 
@@ -69,6 +72,13 @@ export const NAV: NavItem[] = [
     path: '/settlement',
     element: <SettlementPage />,
     routes: [{ path: '/settlement/obligations/:id', element: <ObligationPage /> }],
+  },
+  { label: 'Reconciliation', path: '/reconciliation', element: <ReconciliationPage /> },
+  {
+    label: 'Corporate actions',
+    path: '/corporate-actions',
+    element: <CorporateActionsPage />,
+    routes: [{ path: '/corporate-actions/:id', element: <CorporateActionPage /> }],
   },
   {
     label: 'Financial statements',

@@ -1,5 +1,6 @@
 import type { Client, Pool } from '../../db/index.js';
 import { Dec, fromMinor, parseDate } from '../../kernel/index.js';
+import { likePrefix } from '../../ledger/index.js';
 import { getSecurity, latestPrice } from '../../reference/index.js';
 import { isMonetary, loadBook, postingsSql, type Leaf } from './book.js';
 import { CloseCodes as C, closeError } from './errors.js';
@@ -455,7 +456,7 @@ export async function accountEntries(db: Pool | Client, account: string, q: { fr
        JOIN accounts a ON a.id = x.account_id JOIN assets s ON s.code = x.asset JOIN journal_entries e ON e.seq = x.entry_seq
       WHERE a.name = $3 OR a.name LIKE $4
       ORDER BY x.d, x.entry_seq, x.line LIMIT $5`,
-    [to, from, account, account.replace(/[\\%_]/g, (m) => '\\' + m) + ':%', limit + 1]);
+    [to, from, account, likePrefix(account), limit + 1]);
   const rates = await RateBook.load(db, base, rows.filter((r) => r.kind === 'currency').map((r) => r.asset as string), to);
   const bal = (ls: Leaf[]) => ls.filter((l) => l.minor !== 0n || (l.base ?? 0n) !== 0n).map((l) => ({
     account: l.account, asset: l.asset, amount: fromMinor(l.minor, l.scale), base: l.base === null ? null : fromMinor(l.base, baseScale),

@@ -100,6 +100,10 @@ export async function previewSplit(c: Client, a: CorporateAction, today: string)
   if (late.rows[0]!.n) warnings.push(`${late.rows[0]!.n} trade(s) in ${a.symbol} dated on or after ${E} are booked: they must be in post-split units`);
   const straddle = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM trades WHERE symbol = $1 AND status = 'booked' AND trade_date < $2 AND settle_date >= $2", [a.symbol, E]);
   if (straddle.rows[0]!.n) warnings.push(`${straddle.rows[0]!.n} trade(s) in ${a.symbol} traded before ${E} settle on or after it: the street side is adjusted here, their settlement obligations (in old units) must be adjusted with the counterparty`);
+  const fails = await c.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM settlement_obligations WHERE symbol = $1 AND settle_date < $2 AND carried_into IS NULL
+        AND status IN ('failed', 'partially_settled') AND quantity <> settled_quantity`, [a.symbol, E]);
+  if (fails.rows[0]!.n) warnings.push(`${fails.rows[0]!.n} open fail(s) in ${a.symbol} are in old units: their street side is adjusted here; agree the new quantities with the counterparties`);
   return {
     action: a, positionsAsOf: asOf, basis: 'trade', due: today >= E, applied: a.status === 'applied', customers, firm,
     totals: { currency: ccy, quantity: before.toFixed(), newQuantity: after.toFixed(), cashInLieu: m(cilTotal) },

@@ -53,9 +53,10 @@ function partyName(p: XEl | undefined): string | null {
 
 const NOT_PROVIDED = 'NOTPROVIDED';
 
-function notIn2(this: [string | null, string | null], r: string): boolean {
-  return r !== this[0] && r !== this[1];
-}
+/** Scratch arrays of camtEntry (not re-entered): no arrays made per entry but the one it keeps. */
+const TXS: XEl[] = [];
+const BATCHES: XEl[] = [];
+const REFS: string[] = [];
 
 function addRef(refs: string[], v: string | null): void {
   if (v !== null && v !== NOT_PROVIDED && !refs.includes(v)) refs.push(v);
@@ -76,8 +77,10 @@ export function camtEntry(ctx: IsoCtx, stmt: XEl, n: XEl, index: number): Statem
   let servicerRef: string | null = null;
   let btc: XEl | undefined;
   let addtl: string | null = null;
-  let txs: XEl[] | null = null;
-  let batches: XEl[] | null = null;
+  const txs = TXS;
+  const batches = BATCHES;
+  txs.length = 0;
+  batches.length = 0;
   for (let c = n.first; c !== null; c = c.next) {
     switch (c.name) {
       case 'Amt': amtEl ??= c; break;
@@ -91,8 +94,8 @@ export function camtEntry(ctx: IsoCtx, stmt: XEl, n: XEl, index: number): Statem
       case 'AddtlNtryInf': addtl ??= c.text || null; break;
       case 'NtryDtls':
         for (let d = c.first; d !== null; d = d.next) {
-          if (d.name === 'TxDtls') (txs ??= []).push(d);
-          else if (d.name === 'Btch') (batches ??= []).push(d);
+          if (d.name === 'TxDtls') txs.push(d);
+          else if (d.name === 'Btch') batches.push(d);
         }
         break;
     }
@@ -110,11 +113,12 @@ export function camtEntry(ctx: IsoCtx, stmt: XEl, n: XEl, index: number): Statem
   const valueDate = readDate(ctx, stmt, valDt);
   let codes = bankTxCodes(btc);
 
-  const refs: string[] = [];
+  const refs = REFS;
+  refs.length = 0;
   addRef(refs, ntryRef);
   let batchCount = 0;
   let batchPmtInf: string | null = null;
-  if (batches !== null) {
+  {
     for (const b of batches) {
       addRef(refs, childText(b, 'MsgId'));
       const p = childText(b, 'PmtInfId');
@@ -131,8 +135,8 @@ export function camtEntry(ctx: IsoCtx, stmt: XEl, n: XEl, index: number): Statem
   let remittance: string | null = null;
   let counterpartyName: string | null = null;
   let txInfo: string | null = null;
-  const txCount = txs === null ? 0 : txs.length;
-  if (txs !== null) {
+  const txCount = txs.length;
+  {
     for (const t of txs) {
       let rmt: XEl | undefined;
       let parties: XEl | undefined;
@@ -183,10 +187,13 @@ export function camtEntry(ctx: IsoCtx, stmt: XEl, n: XEl, index: number): Statem
   let ourRef: string | null;
   if (txCount <= 1) ourRef = e2e ?? instr ?? batchPmtInf ?? pmtInf;
   else ourRef = batchPmtInf ?? (pmtInfSame === txCount ? pmtInf : null);
-  let others = refs;
-  if (refs.length !== 0 && ((servicerRef !== null && refs.includes(servicerRef)) || (ourRef !== null && refs.includes(ourRef)))) {
-    others = refs.filter(notIn2, [servicerRef, ourRef]);
+  // Keep the references other than ours and the bank's, in an array of their own (REFS is scratch).
+  let kept = 0;
+  for (let k = 0; k < refs.length; k++) {
+    const r = refs[k]!;
+    if (r !== servicerRef && r !== ourRef) refs[kept++] = r;
   }
+  const others: string[] = kept === 0 ? [] : refs.slice(0, kept);
   return {
     index,
     amount: signed(value, debit),

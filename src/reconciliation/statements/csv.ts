@@ -247,11 +247,13 @@ export function parseCsvStatements(text: string, file: string, mapping?: CsvMapp
         }
         prev = b;
       }
-      if (map.closing === undefined && prev !== null) balances.push({ type: 'closing', code: 'CSV', amount: format(prev, scale), currency, date: toDate });
+      const last = mine[mine.length - 1]!.balance;
+      if (map.closing === undefined && last !== null) balances.push({ type: 'closing', code: 'CSV', amount: format(minor(last, scale), scale), currency, date: toDate });
     }
     if (map.closing !== undefined) balances.push({ type: 'closing', code: 'CSV', amount: valueOf(map.closing, 'closing'), currency, date: toDate });
     const checked = checkCash({ statementId, account, balances, entries });
-    const failed = runningCheck !== null && !checked.refused;
+    // A line that disagrees with the running balance is the more precise reason (it names the line).
+    const failed = runningCheck !== null;
     return {
       kind: 'cash' as const,
       format: 'csv',

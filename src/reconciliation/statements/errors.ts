@@ -18,7 +18,9 @@ export interface Where {
 
 /** The error that refuses a whole file. */
 export function refuseFile(where: Where, rule: string): DomainError {
-  const message = [where.file, where.statement, where.path].filter((x) => x).join(': ') + ': ' + rule;
+  // "…/Bal[2]/CdtDbtInd is missing: …" reads better than "…/CdtDbtInd: is missing: …".
+  const sep = where.path && /^(is|has) /.test(rule) ? ' ' : ': ';
+  const message = [where.file, where.statement, where.path].filter((x) => x).join(': ') + sep + rule;
   return reconError(ReconCodes.STATEMENT_REFUSED, 'invalid', message, [
     { record: where.statement ?? where.file, ...(where.path ? { field: where.path } : {}), rule, message },
   ]);

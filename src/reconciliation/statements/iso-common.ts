@@ -33,8 +33,9 @@ export function isoMessageOf(ns: string | undefined): { message: string; version
 /** Everything a parser needs to name what it refuses. */
 export interface IsoCtx {
   file: string;
-  /** Positions (1-based) of elements taken out of the tree while reading (entries). */
-  positions: Map<XEl, number>;
+  /** The entry being read and its position (1-based): earlier entries have left the tree, so its place among its siblings is told here. */
+  entry: XEl | null;
+  entryPosition: number;
 }
 
 /** The statement element (named by its Id and Acct), or a label already made, or none. */
@@ -50,7 +51,8 @@ export function labelOf(stmt: StmtRef): string | undefined {
 
 /** Refuse the file at an element (or at a missing child of it, given by `missing`). */
 export function refuseAt(ctx: IsoCtx, stmt: StmtRef, el: XEl, rule: string, missing: string[] = []) {
-  return refuseFile({ file: ctx.file, statement: labelOf(stmt), path: pathOf(el, missing, ctx.positions) }, rule);
+  const positions = ctx.entry ? new Map([[ctx.entry, ctx.entryPosition]]) : undefined;
+  return refuseFile({ file: ctx.file, statement: labelOf(stmt), path: pathOf(el, missing, positions) }, rule);
 }
 
 /** The required child at a path below `el`, or refuse naming the missing element. */
@@ -105,7 +107,7 @@ export function readDate(ctx: IsoCtx, stmt: StmtRef, el: XEl | undefined): strin
   const t = el.first !== null ? (childText(el, 'Dt') ?? childText(el, 'DtTm')) : el.text;
   if (t === null || t === '') return null;
   if (!DATE_RE.test(t)) throw refuseAt(ctx, stmt, el, `"${t}" is not a date (YYYY-MM-DD) or date-time`);
-  return t.slice(0, 10);
+  return t.length === 10 ? t : t.slice(0, 10);
 }
 
 /** Every Document element of the file: the root itself, or those inside an envelope. */

@@ -26,7 +26,7 @@ interface DocFormat {
  *   more decimals than its currency allows.
  */
 export function parseIsoStatements(text: string, file: string): ParsedStatement[] {
-  const ctx: IsoCtx = { file, positions: new Map() };
+  const ctx: IsoCtx = { file, entry: null, entryPosition: 0 };
   const formats = new Map<XEl, DocFormat>();
   const formatOf = (doc: XEl): DocFormat => {
     let f = formats.get(doc);
@@ -58,9 +58,10 @@ export function parseIsoStatements(text: string, file: string): ParsedStatement[
         if (formatOf(doc).msg !== msg) return false;
         let list = entries.get(stmt);
         if (!list) entries.set(stmt, (list = []));
-        ctx.positions.set(el, list.length + 1);
+        ctx.entry = el;
+        ctx.entryPosition = list.length + 1;
         list.push(camtEntry(ctx, stmt, el, list.length));
-        ctx.positions.delete(el);
+        ctx.entry = null;
         return true;
       },
     });

@@ -48,7 +48,7 @@ interface Group {
 
 function statements(file: string, msg: MtMessage): ParsedStatement[] {
   const f20 = msg.fields.find((f) => f.tag === '20C' && f.value.startsWith(':SEME//'));
-  const c: Ctx = { file, label: `MT535 message ${msg.index}${f20 ? ` (:20C: ${f20.value.trim()})` : ''}` };
+  const c: Ctx = { file, label: `MT535 message ${msg.index}${f20 ? ` (:20C:${f20.value.trim()})` : ''}` };
   if (!f20) throw refuseFile({ file, statement: c.label }, 'field :20C::SEME// (sender\'s reference) is missing');
   const reference = f20.value.trim().slice(7);
   let mainAccount: string | null = null;

@@ -51,7 +51,9 @@ export interface ReadOptions {
   /**
    * Called when an element closes; returning true leaves it out of its parent's children (the
    * caller took what it needed). Lets a parser turn each statement entry into its record as it
-   * is read instead of keeping every element of a large file.
+   * is read instead of keeping every element of a large file. An element left out, and the
+   * elements below it, are reused for elements read later: the caller must keep none of them
+   * (strings taken from them are safe).
    */
   onClose?: (el: XEl) => boolean;
 }
@@ -78,6 +80,12 @@ for (let c = 0; c < 128; c++) {
 }
 const isNameStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
+/** Whether `s` stands in `src` at `at` (a plain loop: startsWith with a position is slow on a large string). */
+function sameAt(src: string, at: number, s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (src.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
 /**
  * A direct-mapped cache of short strings seen in the text (element names, codes such as CRDT,
  * BOOK, dates), so that a name met a million times is one string, not a million copies.
@@ -87,7 +95,7 @@ class Interner {
   get(src: string, from: number, to: number, hash: number): string {
     const slot = hash & 4095;
     const cand = this.table[slot]!;
-    if (cand.length === to - from && cand.length !== 0 && src.startsWith(cand, from)) return cand;
+    if (cand.length === to - from && cand.length !== 0 && sameAt(src, from, cand)) return cand;
     const s = src.slice(from, to);
     this.table[slot] = s;
     return s;
@@ -137,6 +145,19 @@ function detach(el: XEl): void {
   el.next = null;
 }
 
+/** Put an element taken out of the tree, and everything below it, back for reuse. */
+function release(el: XEl, pool: XEl[]): void {
+  for (let c = el.first; c !== null; ) {
+    const next: XEl | null = c.next;
+    release(c, pool);
+    c = next;
+  }
+  el.parent = el.first = el.last = el.next = null;
+  el.attrs = null;
+  el.text = '';
+  pool.push(el);
+}
+
 const SHORT_TEXT = 16;
 
 /**
@@ -146,6 +167,8 @@ const SHORT_TEXT = 16;
 export function readXml(src: string, opts: ReadOptions = {}): XEl {
   const onClose = opts.onClose;
   const names = new Interner();
+  /** Elements taken out by onClose, reused for the next ones (a big file then makes little garbage). */
+  const pool: XEl[] = [];
   const values = new Interner();
   const n = src.length;
   let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -188,7 +211,7 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
       while (ne > lt + 2 && isWs(src.charCodeAt(ne - 1))) ne--;
       if (cur === null) fail(src, lt, `end tag </${src.slice(lt + 2, ne)}> has no start tag`);
       const open = cur.qname;
-      if (ne - (lt + 2) !== open.length || !src.startsWith(open, lt + 2)) {
+      if (ne - (lt + 2) !== open.length || !sameAt(src, lt + 2, open)) {
         const at = lineColumn(src, cur.start);
         fail(src, lt, `end tag </${src.slice(lt + 2, ne)}> does not match <${open}> opened at line ${at.line}, column ${at.column}`);
       }
@@ -196,7 +219,10 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
       if (t !== '' && (isWs(t.charCodeAt(0)) || isWs(t.charCodeAt(t.length - 1)))) cur.text = t.trim();
       const closed: XEl = cur;
       cur = cur.parent;
-      if (onClose !== undefined && onClose(closed)) detach(closed);
+      if (onClose !== undefined && onClose(closed)) {
+        detach(closed);
+        release(closed, pool);
+      }
       i = gt + 1;
       continue;
     }
@@ -288,17 +314,20 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
       j = ve + 1;
     }
     const colon = plain ? -1 : qname.indexOf(':');
-    const el: XEl = {
-      name: colon < 0 ? qname : qname.slice(colon + 1),
-      qname,
-      attrs,
-      text: '',
-      parent: cur,
-      first: null,
-      last: null,
-      next: null,
-      start: lt,
-    };
+    const name = colon < 0 ? qname : qname.slice(colon + 1);
+    let el: XEl;
+    if (pool.length !== 0) {
+      el = pool.pop()!;
+      el.name = name;
+      el.qname = qname;
+      el.attrs = attrs;
+      el.text = '';
+      el.parent = cur;
+      el.first = el.last = el.next = null;
+      el.start = lt;
+    } else {
+      el = { name, qname, attrs, text: '', parent: cur, first: null, last: null, next: null, start: lt };
+    }
     if (cur === null) {
       if (root !== null) fail(src, lt, `a second root element <${qname}>; a document has one`);
       root = el;
@@ -309,7 +338,10 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
       cur.last = el;
     }
     if (selfClose) {
-      if (onClose !== undefined && onClose(el)) detach(el);
+      if (onClose !== undefined && onClose(el)) {
+        detach(el);
+        release(el, pool);
+      }
     } else {
       cur = el;
     }

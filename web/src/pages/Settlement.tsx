@@ -1,19 +1,21 @@
-import { Alert, Badge, Box, Chip, Group, Paper, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Box, Button, Chip, Group, Paper, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
 import type { ColDef } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
-import { useRef } from 'react';
-import { OBLIGATION_STATUSES, settlement, type ConfirmationMatch, type Obligation } from '../api';
+import { useRef, useState } from 'react';
+import { OBLIGATION_STATUSES, api, errorMessage, settlement, type ConfirmationMatch, type Obligation } from '../api';
 import { AppLink, ErrorAlert, ExportCsvButton, PageHeader, SectionHeader, amountStyle } from '../components';
 import { today } from '../format';
 import { amountColumn, defaultColDef, gridTheme } from '../grid';
-import { FailsChart, ObligationsGrid, ObligationStatusBadge, nextDay, obligationPath } from '../settlement';
+import {
+  BuyInsTable, EodCycle, FailBalancesTable, FailsChart, ObligationsGrid, ObligationStatusBadge, nextDay, obligationPath, settlementApi, useCanManageSettlement,
+} from '../settlement';
 import { GridBox, useQueryParams } from '../trading';
 import { useApi } from '../useApi';
 
 /**
  * Settlement dashboard for a business date (today by default): the obligations settling that day
- * and the next, by status; fails by age; confirmations not matched on that trade date; close-out
- * alerts.
+ * and the next, by status; fails by age and the fail accounts of the ledger; confirmations not
+ * matched on that trade date; close-out alerts; buy-ins; the day's end-of-day cycle.
  */
 export default function SettlementPage() {
   const [params, setParam] = useQueryParams();
@@ -32,8 +34,20 @@ export default function SettlementPage() {
     },
     [date],
   );
-  const fails = useApi((signal) => settlement.fails(date, signal), [date]);
+  const fails = useApi((signal) => settlementApi.fails(date, signal), [date]);
   const matches = useApi((signal) => settlement.matches(date, signal), [date]);
+  const eod = useApi((signal) => settlementApi.eod(date, signal), [date]);
+  const eodDays = useApi((signal) => settlementApi.eodDays(signal), []);
+  const buyIns = useApi((signal) => settlementApi.buyIns({}, signal), []);
+  const canManage = useCanManageSettlement();
+  const [booking, setBooking] = useState<{ busy: boolean; message?: string; error?: string }>({ busy: false });
+  const bookFails = () => {
+    setBooking({ busy: true });
+    api<{ booked: unknown[]; carried: unknown[] }>('/api/settlement/fails/book', { body: { asOf: date } }).then(
+      (r) => { setBooking({ busy: false, message: `${r.booked.length} booked, ${r.carried.length} carried back to the street` }); fails.reload(); },
+      (e: unknown) => setBooking({ busy: false, error: errorMessage(e) }),
+    );
+  };
 
   const all = due.data ?? [];
   const rows = status ? all.filter((o) => o.status === status) : all;
@@ -144,6 +158,30 @@ export default function SettlementPage() {
           </Paper>
         </div>
         <div>
+          <SectionHeader title={`Fail accounts as of ${date}`}>
+            {canManage && (
+              <Button size="xs" variant="light" loading={booking.busy} onClick={bookFails} data-testid="book-fails">
+                Book fails
+              </Button>
+            )}
+          </SectionHeader>
+          {booking.error && <ErrorAlert message={booking.error} />}
+          {booking.message && (
+            <Text size="xs" c="dimmed" mb={4}>
+              {booking.message}
+            </Text>
+          )}
+          <Paper withBorder p="md">
+            <FailBalancesTable rows={fails.data?.ledger ?? []} />
+            <Text size="xs" c="dimmed" mt="xs">
+              {fails.data ? `${fails.data.fails.filter((f) => f.inLedger).length} of ${fails.data.fails.length} open fails in the ledger` : ' '}
+            </Text>
+          </Paper>
+        </div>
+      </SimpleGrid>
+
+      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg">
+        <div>
           <SectionHeader title={`Confirmations not matched, trade date ${date}`}>
             {matches.data && (
               <Text size="sm" c="dimmed" data-testid="match-summary">
@@ -164,7 +202,35 @@ export default function SettlementPage() {
             />
           </GridBox>
         </div>
+        <div>
+          <SectionHeader title={`End-of-day cycle, ${date}`}>
+            {eodDays.data && eodDays.data.length > 0 && (
+              <Group gap={4} data-testid="eod-days">
+                {eodDays.data.slice(0, 5).map((d) => (
+                  <Badge
+                    key={d.date}
+                    size="sm"
+                    variant={d.date === date ? 'filled' : 'light'}
+                    color={d.status === 'done' ? (d.filesFailed ? 'orange' : 'green') : 'orange'}
+                    style={{ cursor: 'pointer' }}
+                    onClick={() => setParam('date', d.date === today() ? '' : d.date)}
+                  >
+                    {d.date}
+                  </Badge>
+                ))}
+              </Group>
+            )}
+          </SectionHeader>
+          {eod.error && <ErrorAlert message={eod.error} />}
+          {eod.data && <EodCycle day={eod.data} />}
+        </div>
       </SimpleGrid>
+
+      <SectionHeader title="Buy-ins" />
+      {buyIns.error && <ErrorAlert message={buyIns.error} />}
+      <Paper withBorder p="md">
+        <BuyInsTable rows={buyIns.data ?? []} onChange={() => { buyIns.reload(); fails.reload(); }} />
+      </Paper>
     </Box>
   );
 }
