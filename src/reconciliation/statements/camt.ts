@@ -27,6 +27,8 @@ const BALANCE_TYPES: Record<string, StatementBalance['type']> = {
   FWAV: 'forward_available',
 };
 
+let lastCode: [string | null, string | null, string | null, string | null] = [null, null, null, null];
+
 /** Bank transaction code as one string: DOMAIN/FAMILY/SUBFAMILY, else the proprietary code. */
 function bankTxCodes(el: XEl | undefined): { iso: string | null; prtry: string | null } {
   if (el === undefined) return { iso: null, prtry: null };
@@ -37,10 +39,14 @@ function bankTxCodes(el: XEl | undefined): { iso: string | null; prtry: string |
     const d = childText(domn, 'Cd');
     const f = childText(fmly, 'Cd');
     const s = childText(fmly, 'SubFmlyCd');
-    let iso = d ?? '';
-    if (f !== null) iso = iso + '/' + f;
-    if (s !== null) iso = iso + '/' + s;
-    return { iso: iso || null, prtry };
+    // Statements repeat a few codes: the joined string is made once per run of the same code.
+    if (d !== lastCode[0] || f !== lastCode[1] || s !== lastCode[2]) {
+      let iso = d ?? '';
+      if (f !== null) iso = iso + '/' + f;
+      if (s !== null) iso = iso + '/' + s;
+      lastCode = [d, f, s, iso || null];
+    }
+    return { iso: lastCode[3], prtry };
   }
   return { iso: prtry, prtry };
 }

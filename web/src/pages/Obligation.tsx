@@ -1,16 +1,19 @@
-import { Alert, Badge, Code, Loader, Stack, Text } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { Alert, Badge, Button, Code, Group, Loader, Paper, Stack, Text, TextInput } from '@mantine/core';
+import { useState, type ReactNode } from 'react';
 import { useParams } from 'react-router-dom';
-import { settlement, type ObligationDetail } from '../api';
+import { errorMessage } from '../api';
 import { AppLink, DetailFields, ErrorAlert, PageHeader, SectionHeader } from '../components';
-import { securityPath } from '../format';
-import { ObligationStatusBadge } from '../settlement';
+import { accountPath, securityPath } from '../format';
+import { BuyInsTable, ObligationStatusBadge, settlementApi, useCanManageSettlement, type InstructionParties, type ObligationDetailFull } from '../settlement';
 import { useApi } from '../useApi';
 
-/** One net settlement obligation: status, amounts, what settled, its instruction and the message. */
+/**
+ * One net settlement obligation: status, amounts, what settled, its instruction and the message
+ * with the parties from the standing settlement instructions, its fail in the ledger and its buy-ins.
+ */
 export default function ObligationPage() {
   const { id = '' } = useParams();
-  const { data, error, loading } = useApi((signal) => settlement.obligation(id, signal), [id]);
+  const { data, error, loading, reload } = useApi((signal) => settlementApi.obligation(id, signal), [id]);
 
   return (
     <>
@@ -19,7 +22,7 @@ export default function ObligationPage() {
       </PageHeader>
       {error && <ErrorAlert message={error} />}
       {loading && !data && <Loader />}
-      {data && <ObligationDetails detail={data} />}
+      {data && <ObligationDetails detail={data} onChange={reload} />}
     </>
   );
 }
@@ -32,8 +35,59 @@ const direction = (quantity: string, cash: string) => {
   return `${receive ? 'receive' : 'deliver'} ${zeroCash ? 'free of payment' : 'against payment'}`;
 };
 
-function ObligationDetails({ detail }: { detail: ObligationDetail }) {
-  const { obligation: o, instruction: i, message, messageUnavailable } = detail;
+const partyText = (p: { bic?: string; dtcParticipant?: string; name?: string }) =>
+  [p.dtcParticipant ? `DTC ${p.dtcParticipant}` : '', p.bic ?? '', p.name ?? ''].filter(Boolean).join(' / ');
+
+function PartiesFields({ parties }: { parties: InstructionParties }) {
+  const fields: [string, ReactNode][] = [
+    ['Place of settlement', parties.placeBic],
+    ['Their agent', parties.agent ? partyText(parties.agent) : `${partyText(parties.counterparty)} (no SSI)`],
+    ['Their account', parties.agent?.account ?? '—'],
+    ['Counterparty', partyText(parties.counterparty)],
+    ['Our BIC', parties.ourBic],
+    ['Our safekeeping account', parties.account],
+    ['Their SSI', parties.ssi.theirs ?? 'reference data'],
+    ['Our SSI', parties.ssi.ours ?? 'configuration'],
+  ];
+  return <DetailFields fields={fields} testId="obligation-parties" />;
+}
+
+/** Plan a buy-in against this fail to receive. */
+function BuyInForm({ obligationId, onDone }: { obligationId: string; onDone: () => void }) {
+  const [quantity, setQuantity] = useState('');
+  const [price, setPrice] = useState('');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const submit = () => {
+    setBusy(true);
+    setError(undefined);
+    settlementApi.createBuyIn({ obligationId, ...(quantity ? { quantity } : {}), ...(price ? { price } : {}), ...(reason ? { reason } : {}) }).then(
+      () => { setBusy(false); setQuantity(''); setPrice(''); setReason(''); onDone(); },
+      (e: unknown) => { setBusy(false); setError(errorMessage(e)); },
+    );
+  };
+  return (
+    <Paper withBorder p="sm" mt="xs" data-testid="buy-in-form">
+      <Group align="flex-end" gap="sm">
+        <TextInput size="xs" label="Quantity (default: all open)" value={quantity} onChange={(e) => setQuantity(e.currentTarget.value)} />
+        <TextInput size="xs" label="Indicative price" value={price} onChange={(e) => setPrice(e.currentTarget.value)} />
+        <TextInput size="xs" label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} w={260} />
+        <Button size="xs" loading={busy} onClick={submit}>
+          Plan buy-in
+        </Button>
+      </Group>
+      {error && <ErrorAlert message={error} />}
+    </Paper>
+  );
+}
+
+function ObligationDetails({ detail, onChange }: { detail: ObligationDetailFull; onChange: () => void }) {
+  const { obligation: o, instruction: i, message, messageUnavailable, parties, fail, buyIns } = detail;
+  const canManage = useCanManageSettlement();
+  // Quantity and settled quantity come in the security's scale: text equality is equality.
+  const remaining = o.quantity !== o.settledQuantity;
+  const failToReceive = !o.quantity.startsWith('-') && remaining && (o.status === 'failed' || o.status === 'partially_settled' || fail?.status === 'open');
   const fields: [string, ReactNode][] = [
     ['Status', <ObligationStatusBadge key="s" status={o.status} />],
     ['Settle date', o.settleDate],
@@ -74,6 +128,38 @@ function ObligationDetails({ detail }: { detail: ObligationDetail }) {
             Not instructed yet.
           </Text>
         )}
+      </div>
+
+      {parties && (
+        <div>
+          <SectionHeader title="Settlement parties" />
+          <PartiesFields parties={parties} />
+        </div>
+      )}
+
+      <div>
+        <SectionHeader title="Fail in the ledger" />
+        {fail ? (
+          <DetailFields
+            testId="obligation-fail"
+            fields={[
+              ['Status', fail.status === 'open' ? 'open' : `closed (${fail.closedBy?.replace(/_/g, ' ')} on ${fail.closedOn})`],
+              ['Account', <AppLink key="a" to={accountPath(fail.account)}>{fail.account}</AppLink>],
+              ['Failed on', fail.failedOn],
+              ['In the fail account', `${fail.quantity} ${o.security}, ${fail.cash} ${o.currency}`],
+            ]}
+          />
+        ) : (
+          <Text size="sm" c="dimmed" data-testid="obligation-fail">
+            Not booked as a fail.
+          </Text>
+        )}
+      </div>
+
+      <div>
+        <SectionHeader title="Buy-ins" />
+        <BuyInsTable rows={buyIns} onChange={onChange} showObligation={false} />
+        {canManage && failToReceive && <BuyInForm obligationId={o.id} onDone={onChange} />}
       </div>
 
       <div>

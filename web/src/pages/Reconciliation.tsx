@@ -189,7 +189,7 @@ function stateOf(x: { match: { id: string; rule: string; method: string } | null
 function StatementBeside({ id, generation, onChange }: { id: string; generation: number; onChange: () => void }) {
   const view = useApi((signal) => recon.statement(id, signal), [id, generation]);
   const [focus, setFocus] = useState<string>();
-  const rowStyle = (p: RowClassParams<{ match: { id: string } | null; breakId: string | null }>): RowStyle | undefined => {
+  const rowStyle = <T extends { match: { id: string } | null; breakId: string | null }>(p: RowClassParams<T>): RowStyle | undefined => {
     const d = p.data;
     if (!d) return undefined;
     if (focus && d.match?.id === focus) return FOCUS_STYLE;
