@@ -48,10 +48,12 @@ CREATE TABLE recon_statements (
 CREATE INDEX recon_statements_account ON recon_statements (account, statement_date);
 
 -- Statement lines: cash entries (amount signed: + credit, - debit) or holdings (amount = quantity).
+-- No foreign key to recon_statements: lines are written (COPY) only with their statement, in the
+-- same transaction, and never alone; a per-row key check made a 100,000-line import about half as fast.
 CREATE SEQUENCE recon_line_seq AS bigint;
 CREATE TABLE recon_lines (
   id             bigint PRIMARY KEY,
-  statement      text NOT NULL REFERENCES recon_statements (id),
+  statement      text NOT NULL,
   -- The statement's account: the distribution key.
   account        text NOT NULL,
   idx            integer NOT NULL,

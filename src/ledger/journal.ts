@@ -262,12 +262,14 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     }
 
     // Idempotency: keys already booked, and keys repeated inside the batch.
-    // In slices of 500 keys: with thousands in one array the planner may choose a parallel scan of
-    // the whole journal over index lookups (measured: 50-300 ms a batch against 3 ms).
+    // One index lookup per key (LATERAL): with thousands of keys in `= ANY($1)` the planner may
+    // choose a parallel scan of the whole journal over index lookups (measured: 50-300 ms a batch
+    // against 3 ms), which slices of 500 keys avoided at the cost of a round trip per slice.
     const known = new Map<string, { hash: string; id: string }>();
-    for (let i = 0; i < prepared.length; i += 500) {
+    if (prepared.length) {
       const existing = await c.query<{ idempotency_key: string; body_hash: string; id: string }>(
-        'SELECT idempotency_key, body_hash, id FROM journal_entries WHERE idempotency_key = ANY($1)', [prepared.slice(i, i + 500).map((p) => p.input.key)]);
+        `SELECT j.idempotency_key, j.body_hash, j.id FROM unnest($1::text[]) AS k(key)
+           CROSS JOIN LATERAL (SELECT idempotency_key, body_hash, id FROM journal_entries WHERE idempotency_key = k.key) j`, [prepared.map((p) => p.input.key)]);
       for (const r of existing.rows) known.set(r.idempotency_key, { hash: r.body_hash, id: r.id });
     }
     const fresh: Prepared[] = [];

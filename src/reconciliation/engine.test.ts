@@ -35,7 +35,8 @@ describe('cash matching', () => {
     const x = mv(-700n, '2014-12-30', 'pay-77', 'Payment E2E-77 to supplier');
     const y = mv(885n, '2014-12-31', '000000001');
     const r = run([a, b], [x, y]);
-    expect(r.matches).toEqual([['reference', [b.id], ['pay-77']], ['reference', [a.id], ['000000001']]]);
+    // Keys and entry ids first, then words of the memos.
+    expect(r.matches).toEqual([['reference', [a.id], ['000000001']], ['reference', [b.id], ['pay-77']]]);
     expect(r.breaks).toEqual([]);
   });
 

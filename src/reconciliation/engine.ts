@@ -28,9 +28,14 @@ export interface CashLine {
   id: number;
   amount: bigint;
   day: number;
-  /** ourRef, servicerRef and the other references, without empties. */
+  /** ourRef, servicerRef and the other references. */
   refs: string[];
   txCount: number;
+  /**
+   * The entry seq its ourRef names, when the loader looked it up (in the ledger's index of keys and
+   * entry ids); -1 or absent when it did not or found none. Saves hashing a million references here.
+   */
+  refSeq?: number;
 }
 
 /** One of our postings on the linked account. */
@@ -106,60 +111,81 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
     matches.push({ rule, lines: ls, ours: os });
   };
 
-  // Index of the free lines' references (built once; matched lines are skipped by their flag).
-  let lineRefIndex: Map<string, number[]> | undefined;
-  const lineRefs = () => {
-    if (lineRefIndex) return lineRefIndex;
-    lineRefIndex = new Map();
-    for (let l = 0; l < lines.length; l++) {
-      for (const r of lines[l]!.refs) {
-        const list = lineRefIndex.get(r);
-        if (!list) lineRefIndex.set(r, [l]);
-        else if (list[list.length - 1] !== l) list.push(l);
-      }
-    }
-    return lineRefIndex;
-  };
+  /** Index of the free lines' references (built when a rule needs it, over the lines still free). */
+  const lineRefs = () => buildIndex(lines.length, (l) => lines[l]!.refs, lineFree);
 
   for (const r of rules) {
     switch (r.rule) {
       case 'reference': {
         const { amountTolerance: tol, days } = r.params;
-        const index = lineRefs();
-        const candidatesOf = (o: number, words: string[]) => {
-          const out: number[] = [];
-          for (const w of words) for (const l of index.get(w) ?? []) if (lineFree[l] && !out.includes(l)) out.push(l);
-          return out;
+        // Our keys and entry ids (one entry each: they are unique in the ledger), probed with each
+        // line's references; then the reference-like words of the memos of what is left.
+        const buildStrong = () => {
+          const strong = new Map<string, number>();
+          for (let o = 0; o < ours.length; o++) {
+            if (!ourFree[o]) continue;
+            const mv = ours[o]!;
+            for (const k of [mv.key, mv.entryId]) {
+              const had = strong.get(k);
+              strong.set(k, had === undefined || had === o ? o : -1);
+            }
+          }
+          return strong;
         };
-        for (let o = 0; o < ours.length; o++) {
-          if (!ourFree[o]) continue;
-          const mv = ours[o]!;
-          // The common case, fast: our key names exactly one free line, of the same amount and near in date.
-          const byKey = index.get(mv.key);
-          if (byKey && byKey.length === 1 && !index.has(mv.entryId)) {
-            const l = byKey[0]!, ln = lines[l]!;
-            if (lineFree[l] && within(ln.amount, mv.amount, tol) && Math.abs(ln.day - mv.day) <= days) { take('reference', [l], [o]); continue; }
-          }
-          let cands = candidatesOf(o, refs.strong(o));
-          if (!cands.length) cands = candidatesOf(o, refs.weak(o));
-          if (!cands.length) continue;
+        const consider = (l: number, cands: number[]) => {
+          const ln = lines[l]!;
           let best = -1;
-          for (const l of cands) {
-            const ln = lines[l]!;
+          for (const o of cands) {
+            const mv = ours[o]!;
             if (!within(ln.amount, mv.amount, tol) || Math.abs(ln.day - mv.day) > days) continue;
-            if (best < 0 || Math.abs(ln.day - mv.day) < Math.abs(lines[best]!.day - mv.day)) best = l;
+            if (best < 0 || Math.abs(ln.day - mv.day) < Math.abs(ours[best]!.day - ln.day)) best = o;
           }
-          if (best >= 0) { take('reference', [best], [o]); continue; }
-          // The closest referenced line that differs: a break of its own if nothing else matches them.
-          if (suspectOfOur.has(o)) continue;
-          const l = [...cands].sort((a, b) => {
-            const da = abs(lines[a]!.amount - mv.amount), db = abs(lines[b]!.amount - mv.amount);
+          if (best >= 0) { take('reference', [l], [best]); return; }
+          // The closest referenced movement that differs: a break of its own if nothing else matches them.
+          if (suspectOfLine.has(l)) return;
+          const o = [...cands].sort((a, b) => {
+            const da = abs(ours[a]!.amount - ln.amount), db = abs(ours[b]!.amount - ln.amount);
             return da < db ? -1 : da > db ? 1 : a - b;
-          }).find((x) => !suspectOfLine.has(x));
-          if (l === undefined) continue;
-          const type = within(lines[l]!.amount, mv.amount, tol) ? 'date_differs' : 'amount_differs';
-          suspectOfLine.set(l, { our: o, type });
+          }).find((x) => !suspectOfOur.has(x));
+          if (o === undefined) return;
+          suspectOfLine.set(l, { our: o, type: within(ours[o]!.amount, ln.amount, tol) ? 'date_differs' : 'amount_differs' });
           suspectOfOur.set(o, l);
+        };
+        // Lines whose reference the loader resolved to an entry: that entry's free postings, found by
+        // binary search over the movements in entry order.
+        const bySeq = ours.map((_, o) => o);
+        if (!bySeq.every((o, i) => i === 0 || ours[bySeq[i - 1]!]!.seq <= ours[o]!.seq)) bySeq.sort((a, b) => ours[a]!.seq - ours[b]!.seq || a - b);
+        for (let l = 0; l < lines.length; l++) {
+          const seq = lines[l]!.refSeq;
+          if (seq === undefined || seq < 0 || !lineFree[l]) continue;
+          let lo = 0, hi = bySeq.length;
+          while (lo < hi) { const m = (lo + hi) >> 1; if (ours[bySeq[m]!]!.seq < seq) lo = m + 1; else hi = m; }
+          let cands: number[] | undefined;
+          for (let k = lo; k < bySeq.length && ours[bySeq[k]!]!.seq === seq; k++) if (ourFree[bySeq[k]!]) (cands ??= []).push(bySeq[k]!);
+          if (cands) consider(l, cands);
+        }
+        let left = false;
+        const strong = buildStrong();
+        for (let l = 0; l < lines.length; l++) {
+          if (!lineFree[l] || suspectOfLine.has(l)) continue;
+          const rs = lines[l]!.refs;
+          let cands: number[] | undefined;
+          for (let i = 0; i < rs.length; i++) {
+            const o = strong.get(rs[i]!);
+            if (o === undefined || o < 0 || !ourFree[o]) continue;
+            if (!cands) cands = [o]; else if (!cands.includes(o)) cands.push(o);
+          }
+          if (cands) consider(l, cands);
+          else if (rs.length) left = true;
+        }
+        if (left) {
+          const weak = buildIndex(ours.length, (o) => refs.weak(o), ourFree);
+          for (let l = 0; l < lines.length; l++) {
+            if (!lineFree[l] || suspectOfLine.has(l) || !lines[l]!.refs.length) continue;
+            const cands: number[] = [];
+            for (const ref of lines[l]!.refs) for (const o of weak.get(ref) ?? []) if (ourFree[o] && !cands.includes(o)) cands.push(o);
+            if (cands.length) consider(l, cands);
+          }
         }
         break;
       }
@@ -251,7 +277,7 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
   }
 
   const breaks: CashBreak[] = [];
-  for (const [l, s] of suspectOfLine) {
+  for (const [l, s] of [...suspectOfLine].sort((a, b) => a[0] - b[0])) {
     if (lineFree[l] && ourFree[s.our]) {
       breaks.push({ type: s.type, lines: [l], ours: [s.our] });
       lineFree[l] = 0;

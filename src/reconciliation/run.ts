@@ -100,7 +100,7 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
       `INSERT INTO recon_runs (statement_account, kind, as_of, at, actor) VALUES ($1, 'run', $2, $3, $4) RETURNING id`,
       [link.statementAccount, asOf, at.toISOString(), actor]);
     const runId = run.rows[0]!.id;
-    const work = link.kind === 'cash' ? await runCash(c, link, asOf) : await runHoldings(c, link, asOf);
+    const work = link.kind === 'cash' ? await runCash(pool, c, link, asOf) : await runHoldings(c, link, asOf);
 
     const t0 = performance.now();
     const open = await c.query<OpenBreak>(
@@ -167,7 +167,7 @@ async function ledgerAccountIds(c: Client, name: string): Promise<number[]> {
 // ---------------------------------------------------------------------------------------------
 // Cash
 
-async function runCash(c: Client, link: Link, asOf: string): Promise<Work> {
+async function runCash(pool: Pool, c: Client, link: Link, asOf: string): Promise<Work> {
   const asset = link.asset!;
   const scale = (await scaleOf(c, asset)) ?? 0;
   const t0 = performance.now();
@@ -184,13 +184,18 @@ async function runCash(c: Client, link: Link, asOf: string): Promise<Work> {
   const start = dateOfDay(dayOf(starts[0] ?? asOf) - window);
   const accountIds = await ledgerAccountIds(c, link.ledgerAccount);
 
-  // Theirs: unmatched booked lines of statements dated up to asOf.
+  // Theirs: unmatched booked lines of statements dated up to asOf, each with the entry its own
+  // reference names (looked up in the ledger's unique index of keys, then of entry ids).
+  // Ours: unmatched postings on the linked account(s) in the asset, in the period, by entry.
+  // The two are read at once, on two connections (READ COMMITTED: the same as one after the other;
+  // the account's lock keeps other runs out).
   const factor = '1' + '0'.repeat(scale);
   const lines: CashLine[] = [];
   const lineScope: number[] = [];
   const tooPrecise: string[] = [];
-  await copyOut(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date, s.statement_date) - ${EPOCH},
-        l.tx_count, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')), coalesce(s.statement_date, s.to_date) - ${EPOCH}, s.statement_id, l.idx
+  const readLines = copyOut(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date, s.statement_date) - ${EPOCH},
+        l.tx_count, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')), coalesce(s.statement_date, s.to_date) - ${EPOCH}, s.statement_id, l.idx,
+        coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = l.our_ref), (SELECT e.seq FROM journal_entries e WHERE e.id = l.our_ref))
       FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
      WHERE s.account = ${literal(link.statementAccount)} AND s.kind = 'cash' AND coalesce(s.statement_date, s.to_date) <= ${literal(asOf)}::date
        AND l.status = 'BOOK' AND (l.currency IS NULL OR l.currency = ${literal(asset)})
@@ -198,25 +203,32 @@ async function runCash(c: Client, link: Link, asOf: string): Promise<Work> {
      ORDER BY l.id`, (f) => {
     const amount = f[1]!;
     if (amount.includes('.')) { tooPrecise.push(`statement ${f[6]} line ${f[7]}`); return; }
-    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: f[4] ? f[4].split(FS).filter(Boolean) : [] });
+    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: f[4] ? f[4].split(FS) : [], refSeq: f[8] === null ? -1 : Number(f[8]) });
     lineScope.push(Number(f[5]));
   });
+  const ours: CashMovement[] = [];
+  const readOurs = async () => {
+    if (!accountIds.length) return;
+    const other = await pool.connect();
+    try {
+      await other.query("SET work_mem = '256MB'");
+      await copyOut(other, `SELECT p.entry_seq, p.line, p.amount::text, p.effective_date - ${EPOCH}, e.idempotency_key, e.id, e.memo, e.reverses
+          FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
+         WHERE p.account_id IN (${accountIds.join(',')}) AND p.asset = ${literal(asset)}
+           AND p.effective_date BETWEEN ${literal(start)}::date AND ${literal(asOf)}::date
+           AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.entry_seq = p.entry_seq AND m.posting_line = p.line)
+         ORDER BY p.entry_seq, p.line`, (f) => {
+        ours.push({ seq: Number(f[0]), line: Number(f[1]), amount: BigInt(f[2]!), day: Number(f[3]), key: f[4]!, entryId: f[5]!, memo: f[6] ?? '', reverses: f[7] === null ? null : Number(f[7]) });
+      });
+    } finally {
+      await other.query('RESET work_mem').catch(() => {});
+      other.release();
+    }
+  };
+  await Promise.all([readLines, readOurs()]);
   if (tooPrecise.length) {
     throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${tooPrecise.slice(0, 5).join(', ')}`,
       tooPrecise.slice(0, 100).map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
-  }
-
-  // Ours: unmatched postings on the linked account(s) in the asset, in the period.
-  const ours: CashMovement[] = [];
-  if (accountIds.length) {
-    await copyOut(c, `SELECT p.entry_seq, p.line, p.amount::text, p.effective_date - ${EPOCH}, e.idempotency_key, e.id, e.memo, e.reverses
-        FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
-       WHERE p.account_id IN (${accountIds.join(',')}) AND p.asset = ${literal(asset)}
-         AND p.effective_date BETWEEN ${literal(start)}::date AND ${literal(asOf)}::date
-         AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.entry_seq = p.entry_seq AND m.posting_line = p.line)
-       ORDER BY p.effective_date, p.entry_seq, p.line`, (f) => {
-      ours.push({ seq: Number(f[0]), line: Number(f[1]), amount: BigInt(f[2]!), day: Number(f[3]), key: f[4]!, entryId: f[5]!, memo: f[6] ?? '', reverses: f[7] === null ? null : Number(f[7]) });
-    });
   }
   const loadMs = performance.now() - t0;
 

@@ -8,6 +8,7 @@
  *   of the file are. A file that does not parse stores nothing.
  * Lines are written with COPY (one round trip for any number of entries).
  */
+import crypto from 'node:crypto';
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { newId, type ErrorDetail } from '../kernel/index.js';
@@ -15,7 +16,7 @@ import { parseStatementFile } from './statements/index.js';
 import type { CsvMapping, ParsedStatement, StatementBalance } from './statements/types.js';
 import { copyIn } from './copy.js';
 import { ReconCodes, reconError } from './errors.js';
-import { canonical, ctxOf, lockImports, sha256, type ReconCtx } from './util.js';
+import { ctxOf, lockImports, sha256, type ReconCtx } from './util.js';
 
 /** One statement of an import, as `recon import --json` prints it. */
 export interface StatementSummary {
@@ -60,13 +61,26 @@ const pick = (bals: StatementBalance[], ...types: StatementBalance['type'][]) =>
 };
 const day = (s: string | null | undefined) => (s ? s.slice(0, 10) : null);
 
-/** What identifies a statement's content (not the message around it: ids and times of sending). */
+/**
+ * What identifies a statement's content (not the message around it: ids and times of sending).
+ * Streamed into the hash field by field (a statement may have 100,000 entries).
+ */
 function contentHash(s: ParsedStatement): string {
-  return sha256(canonical({
-    kind: s.kind, account: s.account, statementId: s.statementId, sequence: s.sequence, page: s.page ?? null, currency: s.currency,
-    fromDate: day(s.fromDate), toDate: day(s.toDate), statementDate: day(s.statementDate), balances: s.balances,
-    entries: s.entries.map((e) => ({ ...e })), holdings: s.holdings.map((h) => ({ ...h })),
-  }));
+  const h = crypto.createHash('sha256');
+  const put = (v: unknown) => h.update((v === null || v === undefined ? '\u0000' : typeof v === 'string' ? v : JSON.stringify(v)) + '\u001f');
+  for (const v of [s.kind, s.account, s.statementId, s.sequence, s.page ?? null, s.currency, day(s.fromDate), day(s.toDate), day(s.statementDate)]) put(v);
+  for (const b of s.balances) for (const v of [b.type, b.code, b.amount, b.currency, b.date]) put(v);
+  h.update('\u001e');
+  for (const e of s.entries) {
+    for (const v of [e.index, e.amount, e.currency, e.bookingDate, e.valueDate, e.status, e.servicerRef, e.ourRef, e.refs.join('\u001d'), e.transactionCount,
+      e.bankTxCode, e.counterpartyName, e.remittance, e.additionalInfo]) put(v);
+    h.update('\u001e');
+  }
+  for (const x of s.holdings) {
+    for (const v of [x.index, x.security, x.quantity, x.quantityType, x.price, x.priceCurrency]) put(v);
+    h.update('\u001e');
+  }
+  return h.digest('hex');
 }
 
 interface Prepared {

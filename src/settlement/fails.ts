@@ -34,7 +34,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { addBusinessDays, businessDays, markets } from '../calendar/index.js';
-import { balances, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
+import { openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
 import { Dec, fromMinor, invalid, parseDate, roundToMinor, systemClock, toMinor, type Clock } from '../kernel/index.js';
 import type { ObligationStatus } from './netting.js';
 import type { SettlementCtx } from './obligations.js';
@@ -306,9 +306,14 @@ export function failAccountOf(cpty: string, quantity: bigint, cash: bigint): str
   return receive ? failAccount.toReceive(cpty) : failAccount.toDeliver(cpty);
 }
 
-/** The balances of the fail accounts as of a date. */
+/** The balances of the fail accounts as of a date (summed from their postings: the accounts' index serves it). */
 export async function failBalances(db: Pool | Client, asOf: string): Promise<FailBalance[]> {
-  const rows = [...await balances(db, { account: 'assets:fails', asOf }), ...await balances(db, { account: 'liabilities:fails', asOf })];
+  const { rows: raw } = await db.query<{ account: string; asset: string; scale: number; minor: string }>(
+    `SELECT a.name AS account, p.asset, s.scale, sum(p.amount)::text AS minor
+       FROM accounts a JOIN postings p ON p.account_id = a.id JOIN assets s ON s.code = p.asset
+      WHERE (a.name LIKE 'assets:fails:%' OR a.name LIKE 'liabilities:fails:%') AND p.effective_date <= $1
+      GROUP BY a.name, p.asset, s.scale HAVING sum(p.amount) <> 0 ORDER BY a.name COLLATE "C", p.asset COLLATE "C"`, [parseDate(asOf, 'as-of date')]);
+  const rows = raw.map((r) => ({ account: r.account, asset: r.asset, balance: fromMinor(BigInt(r.minor), r.scale) }));
   return rows.flatMap((r) => {
     const m = /^(?:assets:fails:to-receive|liabilities:fails:to-deliver):(.+)$/.exec(r.account);
     return m ? [{ account: r.account, counterparty: m[1]!, direction: r.account.startsWith('assets:') ? 'to_receive' as const : 'to_deliver' as const, asset: r.asset, balance: r.balance }] : [];

@@ -520,23 +520,26 @@ export function lifecycleCommands(program: Command, withDb: WithDb, print: Print
 
   settlement.command('instruct')
     .description('write one settlement instruction per pending obligation of a date that moves securities (DVP/RVP against cash, '
-      + 'free of payment otherwise) into a directory, and mark them instructed; obligations instructed before are not rewritten')
+      + 'free of payment otherwise) into a directory, and mark them instructed; obligations instructed before are not rewritten. '
+      + 'Parties come from the standing settlement instructions (settlement ssi); once counterparty SSIs are loaded, an obligation '
+      + 'without one is skipped with the reason (SETTLEMENT_SSI_MISSING)')
     .requiredOption('--settle-date <date>', 'settlement date, YYYY-MM-DD')
     .requiredOption('--format <format>', 'sese023 (ISO 20022, .xml) or mt54x (SWIFT MT540-543, .fin)')
     .requiredOption('--out <dir>', 'directory the instruction files go to')
-    .option('--our-bic <bic>', 'our BIC (default $BACKOFFICE_BIC)')
-    .option('--place-bic <bic>', 'place of settlement', DTC_BIC)
-    .option('--safekeeping-account <account>', 'our safekeeping account there (default $BACKOFFICE_SAFEKEEPING_ACCOUNT)')
-    .option('--json', 'JSON output: {settleDate, format, instructed: [{obligationId, reference, messageId, settlementType, file}], alreadyInstructed, skipped: [{obligationId, counterparty, security, reason}]}')
+    .option('--our-bic <bic>', 'our BIC where the firm has no SSI for the market (default $BACKOFFICE_BIC)')
+    .option('--place-bic <bic>', 'place of settlement where no SSI names one', DTC_BIC)
+    .option('--safekeeping-account <account>', 'our safekeeping account where the firm has no SSI (default $BACKOFFICE_SAFEKEEPING_ACCOUNT)')
+    .option('--json', 'JSON output: {settleDate, format, instructed: [{obligationId, reference, messageId, settlementType, file}], alreadyInstructed, skipped: [{obligationId, counterparty, security, reason, rule?}]}')
     .action(async (o: { settleDate: string; format: string; out: string; ourBic?: string; placeBic: string; safekeepingAccount?: string; json?: boolean }) => {
       parseDate(o.settleDate, '--settle-date');
+      // Our BIC and account come from the firm's SSI for the market; these are for markets without one.
       const ourBic = o.ourBic ?? defaults().ourBic;
       const account = o.safekeepingAccount ?? defaults().safekeepingAccount;
-      if (!ourBic) throw new DomainError(LifecycleCodes.ARGUMENT_INVALID, 'invalid', '--our-bic is required (or set BACKOFFICE_BIC)');
-      if (!account) throw new DomainError(LifecycleCodes.ARGUMENT_INVALID, 'invalid', '--safekeeping-account is required (or set BACKOFFICE_SAFEKEEPING_ACCOUNT)');
       if (o.format !== 'sese023' && o.format !== 'mt54x') throw new DomainError(LifecycleCodes.ARGUMENT_INVALID, 'invalid', `--format "${o.format}" must be sese023 or mt54x`);
       await withDb(async (db) => {
-        const r = await instructObligations(db.pool, o.settleDate, { format: o.format as InstructionFormat, outDir: o.out, ourBic, placeBic: o.placeBic, safekeepingAccount: account }, context());
+        const r = await instructObligations(db.pool, o.settleDate, {
+          format: o.format as InstructionFormat, outDir: o.out, placeBic: o.placeBic, ...(ourBic ? { ourBic } : {}), ...(account ? { safekeepingAccount: account } : {}),
+        }, context());
         print(!!o.json, r, () => [
           `settlement date ${r.settleDate}: ${r.instructed.length} instructed (${r.format}), ${r.alreadyInstructed} instructed before, ${r.skipped.length} skipped`,
           ...r.instructed.map((x) => `  ${x.settlementType} ${x.obligationId} -> ${path.join(o.out, x.file)} (reference ${x.reference})`),

@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyValue } from '../db/copy.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { Dec, DomainError, newId, parseDate, systemClock } from '../kernel/index.js';
 import { ConfirmationCodes, affirmationDeadline, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';
@@ -356,14 +357,13 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     if (stale.length) await c.query('DELETE FROM confirmation_matches WHERE id = ANY($1)', [stale]);
     const add = want.filter((w) => !keep.has(key(w)));
     const now = clock.now().toISOString();
-    // One statement for the lot (a round trip per row was most of a day's matching time).
-    for (let i = 0; i < add.length; i += 50_000) {
-      const part = add.slice(i, i + 50_000);
-      await c.query(`INSERT INTO confirmation_matches (id, trade_date, confirmation, trade_id, status, method, differences, created_at, created_by)
-        SELECT u.id, $2::date, u.conf, u.trade, u.status, 'auto', u.diff::jsonb, $3::timestamptz, $4
-          FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(id, conf, trade, status, diff)`,
-      [part.map(() => newId('cmt')), tradeDate, now, actor, part.map((w) => w.conf), part.map((w) => w.trade), part.map((w) => w.status), part.map((w) => JSON.stringify(w.differences))]);
-    }
+    // One COPY for the lot (a round trip per row was most of a day's matching time).
+    let rows = '';
+    const fixed = `\t${tradeDate}\t`;
+    const tail = `\tauto\t`;
+    const by = `\t${copyValue(now)}\t${copyValue(actor)}\n`;
+    for (const w of add) rows += newId('cmt') + fixed + copyValue(w.conf) + '\t' + copyValue(w.trade) + '\t' + w.status + tail + copyValue(JSON.stringify(w.differences)) + by;
+    await copyInto(c, 'confirmation_matches', ['id', 'trade_date', 'confirmation', 'trade_id', 'status', 'method', 'differences', 'created_at', 'created_by'], rows);
     const changes = { created: add.length, unchanged: keep.size, removed: stale.length };
     if (options.withResults === false) return { tradeDate, priceTolerance, summary: await summaryOf(c, tradeDate), results: [], changes };
     const results = await readMatches(c, tradeDate);

@@ -263,6 +263,17 @@ describe('bad camt files are refused whole', () => {
     expect(s!.balances.map((b) => b.amount)).toEqual(['100.00', '-40.00']);
   });
 
+  it('a prefixed Document, and two Documents in one envelope, are read alike', () => {
+    const plain = doc(bal('OPBD', '1.00', 'CRDT') + bal('CLBD', '3.00', 'CRDT') + ntry('2.00', 'CRDT'));
+    const prefixed = plain.replace(/<(\/?)([A-Za-z])/g, '<$1c:$2').replace('<c:Document xmlns=', '<c:Document xmlns:c=').replace('<?xml', '<?xml');
+    expect(prefixed).toContain('<c:Ntry><c:Amt Ccy="EUR">');
+    const [a] = parseStatementFile(prefixed);
+    expect(a).toMatchObject({ statementId: 'S-1', check: 'ok', format: 'camt.053.001.08' });
+    const body = plain.replace(/^<\?xml[^>]*>\n/, '');
+    const two = parseStatementFile(`<Envelope>\n${body}${body.replace('<Id>S-1</Id>', '<Id>S-2</Id>').replace('camt.053.001.08', 'camt.053.001.02')}</Envelope>`);
+    expect(two.map((s) => [s.statementId, s.format, s.check])).toEqual([['S-1', 'camt.053.001.08', 'ok'], ['S-2', 'camt.053.001.02', 'ok']]);
+  });
+
   it('malformed XML', () => {
     const text = doc(bal('OPBD', '1.00', 'CRDT')).replace('</Stmt>', '');
     expect(refusal(text)).toBe('bad.xml: not well-formed XML at line 11, column 3: end tag </BkToCstmrStmt> does not match <Stmt> opened at line 5, column 5');

@@ -4,7 +4,7 @@
  */
 import { currencyScale, significantDecimals, signed, UNSIGNED_RE } from './amounts.js';
 import { refuseFile, statementLabel } from './errors.js';
-import { childText, kid, namespaceOf, pathOf, textAt, type XEl } from './xml-reader.js';
+import { childText, kid, pathOf, textAt, type XEl } from './xml-reader.js';
 
 /** camt.052/053/054 and semt.002 namespaces: urn:iso:std:iso:20022:tech:xsd:camt.053.001.08. */
 export const ISO_NS_RE = /^urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3})\.001\.(\d{2})$/;
@@ -123,6 +123,3 @@ export function documentsOf(root: XEl): XEl[] {
   walk(root);
   return out;
 }
-
-/** Namespace of a Document element. */
-export const documentNamespace = (doc: XEl): string | undefined => namespaceOf(doc);

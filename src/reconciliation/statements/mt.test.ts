@@ -82,6 +82,17 @@ describe(':61: and :86: details', () => {
   });
 });
 
+describe('bare MT940 text', () => {
+  it('several messages without envelopes or "-" lines split at each :20:, and CRLF line ends', () => {
+    const msg = (ref: string, open: string, close: string) => `:20:${ref}\r\n:25:NL91ABNA0417164300\r\n:28:12\r\n:60F:C240301EUR${open}\r\n:61:240301C1,NTRFNONREF\r\n:62F:C240301EUR${close}\r\n`;
+    const st = parseStatementFile(msg('A', '10,', '11,') + msg('B', '11,', '12,'));
+    expect(st.map((s) => [s.statementId, s.format, s.check, s.chain])).toEqual([
+      ['A/12', 'mt940', 'ok', undefined],
+      ['B/12', 'mt940', 'ok', 'ok: opening 60F 11.00 EUR equals closing 62F of statement A/12'],
+    ]);
+  });
+});
+
 describe('MT950, two pages', () => {
   const text = read('ours_mt950_two_pages.fin');
   const [p1, p2] = parseStatementFile(text, { fileName: 'mt950.fin' });

@@ -90,16 +90,17 @@ function sameAt(src: string, at: number, s: string): boolean {
  * A direct-mapped cache of short strings seen in the text (element names, codes such as CRDT,
  * BOOK, dates), so that a name met a million times is one string, not a million copies.
  */
-class Interner {
-  private readonly table: string[] = new Array<string>(4096).fill('');
-  get(src: string, from: number, to: number, hash: number): string {
-    const slot = hash & 4095;
-    const cand = this.table[slot]!;
-    if (cand.length === to - from && cand.length !== 0 && sameAt(src, from, cand)) return cand;
-    const s = src.slice(from, to);
-    this.table[slot] = s;
-    return s;
-  }
+type Interner = string[];
+const interner = (): Interner => new Array<string>(4096).fill('');
+
+/** The string src[from, to) from the cache when it is there (hash: of its characters), else sliced and cached. */
+function intern(table: Interner, src: string, from: number, to: number, hash: number): string {
+  const slot = hash & 4095;
+  const cand = table[slot]!;
+  if (cand.length === to - from && cand.length !== 0 && sameAt(src, from, cand)) return cand;
+  const s = src.slice(from, to);
+  table[slot] = s;
+  return s;
 }
 
 /** Decode the predefined entities and character references; refuse anything else after '&'. */
@@ -166,10 +167,10 @@ const SHORT_TEXT = 16;
  */
 export function readXml(src: string, opts: ReadOptions = {}): XEl {
   const onClose = opts.onClose;
-  const names = new Interner();
+  const names = interner();
   /** Elements taken out by onClose, reused for the next ones (a big file then makes little garbage). */
   const pool: XEl[] = [];
-  const values = new Interner();
+  const values = interner();
   const n = src.length;
   let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   const begin = i;
@@ -193,7 +194,7 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
             if (d === 38 || d === 93) special = true;
             h = (Math.imul(h, 31) + d) | 0;
           }
-          seg = special ? src.slice(i, end) : values.get(src, i, end, h);
+          seg = special ? src.slice(i, end) : intern(values, src, i, end, h);
         } else seg = src.slice(i, end);
         if (seg.indexOf(']]>') >= 0) fail(src, i + seg.indexOf(']]>'), "']]>' is not allowed in text");
         if (seg.indexOf('&') >= 0) seg = decode(seg, i, src);
@@ -269,7 +270,7 @@ export function readXml(src: string, opts: ReadOptions = {}): XEl {
       j++;
     }
     if (j >= n) fail(src, lt, 'start tag is not closed with >');
-    const qname = names.get(src, lt + 1, j, h);
+    const qname = intern(names, src, lt + 1, j, h);
     if (!plain && !NAME_RE.test(qname)) fail(src, lt, qname === '' ? "'<' must start a tag (use &lt; in text)" : `"${qname}" is not a valid element name`);
     let attrs: Record<string, string> | null = null;
     let selfClose = false;
