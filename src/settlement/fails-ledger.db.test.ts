@@ -9,7 +9,9 @@ import { balances, verifyAudit } from '../ledger/index.js';
 import { importExecutions } from '../trading/index.js';
 import { computeObligations } from './obligations.js';
 import { applyStatuses, instructObligations } from './lifecycle.js';
-import { bookFails, listFails } from './fails.js';
+import { Command } from 'commander';
+import type { Db } from '../db/index.js';
+import { bookFails, failsCommands, listFails } from './fails.js';
 
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-05T22:00:00.000Z') };
 const db = await testDb();
@@ -68,6 +70,12 @@ describe('fails in the ledger', () => {
     expect(await bal('assets:street:NSCC')).toEqual({});
     const n = await entryCount();
     expect(await bookFails(pool, S2, ctx)).toEqual({ booked: [], carried: [] });
+    // The command books too (nothing more now) and shows the fail accounts.
+    const printed: string[] = [];
+    const program = new Command('backoffice').exitOverride();
+    failsCommands(program, (fn) => fn({ pool } as Db), (json, value, text) => printed.push(json ? JSON.stringify(value) : text()), () => ctx.clock, () => 'tester');
+    await program.parseAsync(['settlement', 'fails', '--as-of', S2, '--book'], { from: 'user' });
+    expect(printed.pop()).toMatch(/liabilities:fails:to-deliver:NSCC +MSFT +-40\n/);
     expect(await entryCount()).toBe(n);
   });
 
