@@ -56,7 +56,7 @@ export interface RunSummary {
   };
   balances: BalanceCheck[];
   /** Where the time went, ms. */
-  timings: { load: number; match: number; write: number };
+  timings: { load: number; match: number; write: number; writeMatches: number; writeBreaks: number };
 }
 
 const EPOCH = "date '1970-01-01'";
@@ -112,8 +112,11 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
       for (const l of b.line_ids) watched.add(`L${l}`);
       b.entry_seqs.forEach((sq, i) => watched.add(`O${sq}:${b.posting_lines[i]}`));
     }
+    const t1 = performance.now();
     const matchOf = await work.write(c, link.statementAccount, runId, watched);
+    const t2 = performance.now();
     const b = await reconcileBreaks(c, link, runId, at, actor, open.rows, work.breaks, matchOf);
+    const t3 = performance.now();
     const byRule = work.byRule;
     const openRows = await c.query<{ type: BreakType; n: number }>(
       "SELECT type, count(*)::int AS n FROM recon_breaks WHERE statement_account = $1 AND status = 'open' GROUP BY type ORDER BY type", [link.statementAccount]);
@@ -125,7 +128,7 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
       matched: { total: Object.values(byRule).reduce((a, n) => a + n, 0), lines: work.matchedLines, ours: work.matchedOurs, byRule },
       breaks: { found: b.found, unchanged: b.unchanged, resolved: b.resolved, open: openRows.rows.reduce((a, r) => a + r.n, 0), byType },
       balances: work.balances,
-      timings: { load: work.loadMs, match: work.matchMs, write: 0 },
+      timings: { load: work.loadMs, match: work.matchMs, write: 0, writeMatches: t2 - t1, writeBreaks: t3 - t2 },
     };
     await c.query('UPDATE recon_runs SET summary = $2 WHERE id = $1', [runId.toString(), JSON.stringify({ ...summary, timings: undefined })]);
     await lockBooks(c);
