@@ -100,21 +100,16 @@ export async function runReconciliation(pool: Pool, account: string, asOf: strin
       `INSERT INTO recon_runs (statement_account, kind, as_of, at, actor) VALUES ($1, 'run', $2, $3, $4) RETURNING id`,
       [link.statementAccount, asOf, at.toISOString(), actor]);
     const runId = run.rows[0]!.id;
-    const work = link.kind === 'cash' ? await runCash(pool, c, link, asOf) : await runHoldings(c, link, asOf);
+    const work = link.kind === 'cash' ? await runCash(pool, c, link, asOf, runId) : await runHoldings(c, link, asOf);
 
     const t0 = performance.now();
     const open = await c.query<OpenBreak>(
       `SELECT id, fingerprint, line_ids::text[] AS line_ids, entry_seqs::text[] AS entry_seqs, posting_lines, statement, asset FROM recon_breaks
         WHERE statement_account = $1 AND status = 'open' AND scope_date <= $2 FOR UPDATE`, [link.statementAccount, asOf]);
-    // The items of the open breaks: which match (if any) takes each of them now.
-    const watched = new Set<string>();
-    for (const b of open.rows) {
-      for (const l of b.line_ids) watched.add(`L${l}`);
-      b.entry_seqs.forEach((sq, i) => watched.add(`O${sq}:${b.posting_lines[i]}`));
-    }
     const t1 = performance.now();
-    const matchOf = await work.write(c, link.statementAccount, runId, watched);
+    await work.write(c, link.statementAccount, runId);
     const t2 = performance.now();
+    const matchOf = await matchesOfItems(c, open.rows);
     const b = await reconcileBreaks(c, link, runId, at, actor, open.rows, work.breaks, matchOf);
     const t3 = performance.now();
     const byRule = work.byRule;
@@ -152,11 +147,8 @@ interface Work {
   matchedLines: number;
   matchedOurs: number;
   breaks: WantedBreak[];
-  /**
-   * Writes the matches (COPY). Returns, for the watched items (`L<line id>`, `O<entry seq>:<line>`:
-   * the items of the open breaks), the id of the match that now holds them.
-   */
-  write: (c: Client, account: string, runId: bigint, watched: Set<string>) => Promise<Map<string, string>>;
+  /** Writes the matches made in memory (COPY). */
+  write: (c: Client, account: string, runId: bigint) => Promise<void>;
   balances: BalanceCheck[];
   loadMs: number;
   matchMs: number;
@@ -170,7 +162,7 @@ async function ledgerAccountIds(c: Client, name: string): Promise<number[]> {
 // ---------------------------------------------------------------------------------------------
 // Cash
 
-async function runCash(pool: Pool, c: Client, link: Link, asOf: string): Promise<Work> {
+async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: bigint): Promise<Work> {
   const asset = link.asset!;
   const scale = (await scaleOf(c, asset)) ?? 0;
   const t0 = performance.now();
@@ -187,26 +179,34 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string): Promise
   const start = dateOfDay(dayOf(starts[0] ?? asOf) - window);
   const accountIds = await ledgerAccountIds(c, link.ledgerAccount);
 
+  const factor = '1' + '0'.repeat(scale);
+  const byRule: Record<string, number> = {};
+  let matchedLines = 0, matchedOurs = 0;
+
   // Theirs: unmatched booked lines of statements dated up to asOf, each with the entry its own
   // reference names (looked up in the ledger's unique index of keys, then of entry ids).
   // Ours: unmatched postings on the linked account(s) in the asset, in the period, by entry.
   // The two are read at once, on two connections (READ COMMITTED: the same as one after the other;
   // the account's lock keeps other runs out).
-  const factor = '1' + '0'.repeat(scale);
   const lines: CashLine[] = [];
   const lineScope: number[] = [];
   const tooPrecise: string[] = [];
   const readLines = copyOut(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date, s.statement_date) - ${EPOCH},
-        l.tx_count, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')), coalesce(s.statement_date, s.to_date) - ${EPOCH}, s.statement_id, l.idx,
-        coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = l.our_ref), (SELECT e.seq FROM journal_entries e WHERE e.id = l.our_ref))
+        l.tx_count, CASE WHEN r.seq IS NULL THEN concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')) ELSE l.our_ref END,
+        coalesce(s.statement_date, s.to_date) - ${EPOCH}, r.seq
       FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
+      LEFT JOIN LATERAL (SELECT coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = l.our_ref),
+                                         (SELECT e.seq FROM journal_entries e WHERE e.id = l.our_ref)) AS seq) r ON true
      WHERE s.account = ${literal(link.statementAccount)} AND s.kind = 'cash' AND coalesce(s.statement_date, s.to_date) <= ${literal(asOf)}::date
        AND l.status = 'BOOK' AND (l.currency IS NULL OR l.currency = ${literal(asset)})
        AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.line_id = l.id)
      ORDER BY l.id`, (f) => {
     const amount = f[1]!;
-    if (amount.includes('.')) { tooPrecise.push(`statement ${f[6]} line ${f[7]}`); return; }
-    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: f[4] ? f[4].split(FS) : [], refSeq: f[8] === null ? -1 : Number(f[8]) });
+    if (amount.includes('.')) { tooPrecise.push(f[0]!); return; }
+    const refSeq = f[6] === null ? -1 : Number(f[6]);
+    // A line whose reference named an entry carries that reference alone (enough for the rules after).
+    const refs = f[4] ?? null;
+    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: refs === null ? [] : refSeq >= 0 ? [refs] : refs.split(FS), refSeq });
     lineScope.push(Number(f[5]));
   });
   const ours: CashMovement[] = [];
@@ -230,8 +230,10 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string): Promise
   };
   await Promise.all([readLines, readOurs()]);
   if (tooPrecise.length) {
-    throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${tooPrecise.slice(0, 5).join(', ')}`,
-      tooPrecise.slice(0, 100).map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
+    const named = (await c.query<{ r: string }>(`SELECT 'statement ' || s.statement_id || ' line ' || l.idx AS r FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
+      WHERE l.id = ANY($1::bigint[]) ORDER BY l.id`, [tooPrecise.slice(0, 100)])).rows.map((x) => x.r);
+    throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${named.slice(0, 5).join(', ')}`,
+      named.map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
   }
   const loadMs = performance.now() - t0;
 
@@ -239,40 +241,31 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string): Promise
   const result = matchCash(lines, ours, toEngineRules(link.rules as Rule[], scale));
   const matchMs = performance.now() - t1;
 
-  const byRule: Record<string, number> = {};
-  let matchedLines = 0, matchedOurs = 0;
   for (const m of result.matches) {
     byRule[m.rule] = (byRule[m.rule] ?? 0) + 1;
     matchedLines += m.lines.length;
     matchedOurs += m.ours.length;
   }
   // COPY text straight from the engine's matches: one row for a one-to-one match, one per item in a group.
-  const write: Work['write'] = async (cl, account, runId, watched) => {
-    const matchOf = new Map<string, string>();
+  const write: Work['write'] = async (cl, account, runId) => {
     const n = result.matches.length;
-    if (!n) return matchOf;
+    if (!n) return;
     const last = BigInt((await cl.query<{ last: bigint }>(`SELECT setval('recon_match_seq', nextval('recon_match_seq') + $1 - 1) AS last`, [n])).rows[0]!.last);
     const first = last - BigInt(n) + 1n;
     const head = `\t${copyText(account)}\t${runId}\t`;
     function* rows() {
       for (let k = 0; k < n; k++) {
         const m = result.matches[k]!;
-        const id = (first + BigInt(k)).toString();
-        const pre = id + head + m.rule + '\t';
+        const pre = (first + BigInt(k)).toString() + head + m.rule + '\t';
         const len = Math.max(m.lines.length, m.ours.length);
         for (let i = 0; i < len; i++) {
           const l = m.lines[i], o = m.ours[i];
           const ln = l === undefined ? undefined : lines[l]!, mv = o === undefined ? undefined : ours[o]!;
           yield pre + (ln ? ln.id : '\\N') + '\t' + (mv ? `${mv.seq}\t${mv.line}` : '\\N\t\\N') + '\t\\N\t\\N\t\\N\n';
-          if (watched.size) {
-            if (ln && watched.has(`L${ln.id}`)) matchOf.set(`L${ln.id}`, id);
-            if (mv && watched.has(`O${mv.seq}:${mv.line}`)) matchOf.set(`O${mv.seq}:${mv.line}`, id);
-          }
         }
       }
     }
     await copyInText(cl, 'recon_match_items', MATCH_COLUMNS, rows());
-    return matchOf;
   };
 
   const breaks: WantedBreak[] = result.breaks.map((b) => {
@@ -396,12 +389,7 @@ async function runHoldings(c: Client, link: Link, asOf: string): Promise<Work> {
       breaks.push({ ...w, fingerprint: fingerprintOf(w) });
     }
   }
-  const write: Work['write'] = async (cl, account, runId, watched) => {
-    const ids = await writeMatches(cl, account, runId, matches);
-    const matchOf = new Map<string, string>();
-    matches.forEach((m, k) => { for (const r of m) if (r.lineId !== null && watched.has(`L${r.lineId}`)) matchOf.set(`L${r.lineId}`, ids[k]!.toString()); });
-    return matchOf;
-  };
+  const write: Work['write'] = async (cl, account, runId) => { await writeMatches(cl, account, runId, matches); };
   return {
     statements: stmts.rows.length, considered: { lines: considered, ours: consideredOurs }, byRule: matches.length ? { position: matches.length } : {},
     matchedLines, matchedOurs, breaks, write, balances: [], loadMs: performance.now() - t0 - matchMs, matchMs,
@@ -447,6 +435,25 @@ export async function writeMatches(c: Client, account: string, runId: bigint, ma
   }
   await copyIn(c, 'recon_match_items', MATCH_COLUMNS, rows());
   return ids;
+}
+
+/** For the items of the open breaks (`L<line id>`, `O<entry seq>:<line>`): the match that holds each now, if any. */
+async function matchesOfItems(c: Client, open: OpenBreak[]): Promise<Map<string, string>> {
+  const lineIds = open.flatMap((b) => b.line_ids);
+  const seqs = open.flatMap((b) => b.entry_seqs);
+  const plines = open.flatMap((b) => b.posting_lines);
+  const out = new Map<string, string>();
+  if (!lineIds.length && !seqs.length) return out;
+  const r = await c.query<{ line_id: string | null; entry_seq: string | null; posting_line: number | null; match_id: string }>(
+    `SELECT m.line_id::text, m.entry_seq::text, m.posting_line, m.match_id::text FROM recon_match_items m WHERE m.line_id = ANY($1::bigint[])
+     UNION ALL
+     SELECT m.line_id::text, m.entry_seq::text, m.posting_line, m.match_id::text FROM recon_match_items m
+       JOIN unnest($2::bigint[], $3::smallint[]) AS k(s, l) ON m.entry_seq = k.s AND m.posting_line = k.l`, [lineIds, seqs, plines]);
+  for (const x of r.rows) {
+    if (x.line_id !== null) out.set(`L${x.line_id}`, x.match_id);
+    if (x.entry_seq !== null) out.set(`O${x.entry_seq}:${x.posting_line}`, x.match_id);
+  }
+  return out;
 }
 
 interface OpenBreak { id: string; fingerprint: string; line_ids: string[]; entry_seqs: string[]; posting_lines: number[]; statement: string | null; asset: string | null }

@@ -223,13 +223,14 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
   for (let i = 0; i < items.length; i += chunk) {
     const part = items.slice(i, i + chunk);
     const learnt: AccountCache = new Map();
-    await withTx(pool, async (c) => {
+    const r = await withTx(pool, async (c) => {
       learnt.clear();
       await lockBooks(c);
       const ref = await loadRef(c);
-      const r = await bookChunk(c, part, ref, ctx, touched, { known: accounts, learnt });
-      result.booked += r.booked; result.duplicates += r.duplicates; result.ignored += r.ignored; result.quarantined.push(...r.quarantined);
+      return bookChunk(c, part, ref, ctx, touched, { known: accounts, learnt });
     });
+    // Counted once the chunk has committed (a retried transaction counts once).
+    result.booked += r.booked; result.duplicates += r.duplicates; result.ignored += r.ignored; result.quarantined.push(...r.quarantined);
     for (const [k, v] of learnt) accounts.set(k, v);
     opts.onProgress?.(Math.min(i + chunk, items.length));
   }
