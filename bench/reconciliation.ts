@@ -82,7 +82,8 @@ async function load(db: Db): Promise<{ lines: number; movements: number }> {
         SELECT -i, d, -2500, NULL, 1 FROM mv WHERE i % 100 = 99) x`, [ACCOUNT]);
     const lines = Number((await c.query('SELECT count(*)::int AS n FROM recon_lines')).rows[0].n);
     await c.query(`SELECT setval('recon_line_seq', $1)`, [lines]);
-    await c.query(`UPDATE recon_statements s SET line_count = (SELECT count(*) FROM recon_lines l WHERE l.statement = s.id)`);
+    await c.query(`UPDATE recon_statements s SET line_count = x.n, first_line = x.f, last_line = x.l
+      FROM (SELECT statement, count(*) AS n, min(id) AS f, max(id) AS l FROM recon_lines GROUP BY 1) x WHERE x.statement = s.id`);
     await c.query('COMMIT');
     await c.query('VACUUM ANALYZE postings');
     await c.query('VACUUM ANALYZE journal_entries');

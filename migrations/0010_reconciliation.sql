@@ -36,6 +36,10 @@ CREATE TABLE recon_statements (
   balances        jsonb NOT NULL,
   check_result    text NOT NULL,
   line_count      integer NOT NULL,
+  -- Its lines have the ids first_line..last_line (written together); lines matched so far.
+  first_line      bigint,
+  last_line       bigint,
+  matched_lines   integer NOT NULL DEFAULT 0,
   -- Hash of what the statement says (not of the message around it): a re-sent statement with the
   -- same content is a duplicate; the same statement id with other content is a conflict.
   content_hash    text NOT NULL,
@@ -147,7 +151,7 @@ CREATE TABLE recon_breaks (
   line_ids          bigint[] NOT NULL DEFAULT '{}',
   entry_seqs        bigint[] NOT NULL DEFAULT '{}',
   posting_lines     smallint[] NOT NULL DEFAULT '{}',
-  -- Holdings: the statement (snapshot) and the asset (our position) concerned.
+  -- The statement of its lines (holdings: the snapshot) and the asset (our position) concerned.
   statement         text,
   asset             text,
   theirs_amount     numeric,
@@ -169,6 +173,7 @@ CREATE TABLE recon_breaks (
 );
 CREATE UNIQUE INDEX recon_breaks_open ON recon_breaks (statement_account, fingerprint) WHERE status = 'open';
 CREATE INDEX recon_breaks_status ON recon_breaks (status, statement_account, item_date);
+CREATE INDEX recon_breaks_statement ON recon_breaks (statement) WHERE status = 'open';
 
 -- A break's own history (found, assigned, commented, proposed, approved, resolved), for people;
 -- the audit trail holds the same actions, hash-chained.

@@ -127,6 +127,9 @@ describe('the genkgo chained camt.053 (two statements of one account)', () => {
     expect(extra).toMatchObject({ theirs: null, ours: '-3.00', difference: '3.00' });
     expect(aging.find((a) => a.bucket === '6-15')).toEqual({ bucket: '6-15', count: 2, byType: { amount_differs: 1, missing_theirs: 1 } });
 
+    expect((await listStatements(pool, { account: IBAN })).map((s) => [s.statementId, s.matched, s.openBreaks]).sort()).toEqual([
+      ['253EURNL26VAYB8060476890', 1, 0], ['254EURNL26VAYB8060476890', 0, 1],
+    ]);
     // The statement beside our side: the matched pair shares a match id and names its rule.
     const stmt = (await listStatements(pool, { account: IBAN })).find((s) => s.statementId === '253EURNL26VAYB8060476890')!;
     const view = await getStatementView(pool, stmt.id);
@@ -207,6 +210,7 @@ describe('the genkgo chained camt.053 (two statements of one account)', () => {
     expect((await refusal(matchBreaks(pool, [breaks[0]!.id], 'again', alice))).code).toBe('RECON_BREAK_NOT_OPEN');
     const r = await runReconciliation(pool, IBAN, '2014-12-31', ctx);
     expect(r).toMatchObject({ considered: { lines: 0, ours: 0 }, breaks: { open: 0 } });
+    expect((await listStatements(pool, { account: IBAN })).map((s) => [s.matched, s.openBreaks])).toEqual([[1, 0], [1, 0]]);
     expect((await verifyAudit(pool)).problems).toEqual([]);
   });
 });

@@ -12,6 +12,12 @@
  * Idempotent: matched items stay matched (a run loads only unmatched ones); a break found again is
  * the same open break (same type and items); an open break whose items have since matched is
  * resolved ('matched'); one whose items now form another break is 'superseded' by it.
+ * The audit trail gets one event per run (what it matched and found, by rule and type); each
+ * break's own history records that the run found or resolved it.
+ *
+ * Speed (1,000,000 lines against 1,000,000 postings, bench/reconciliation.ts): both sides are read
+ * with COPY at once on two connections, a line's own reference already resolved to an entry by the
+ * ledger's unique key index; matching is in memory (engine.ts); matches are written with one COPY.
  */
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks, likePrefix } from '../ledger/index.js';
@@ -166,9 +172,9 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
   const asset = link.asset!;
   const scale = (await scaleOf(c, asset)) ?? 0;
   const t0 = performance.now();
-  const stmts = await c.query<{ id: string; statement_id: string; closing: string | null; statement_date: string | null; start: string | null }>(
+  const stmts = await c.query<{ id: string; statement_id: string; closing: string | null; statement_date: string | null; start: string | null; first_line: string | null; last_line: string | null }>(
     `SELECT s.id, s.statement_id, s.closing::text AS closing, coalesce(s.statement_date, s.to_date) AS statement_date,
-            least(s.from_date, s.statement_date) AS start
+            least(s.from_date, s.statement_date) AS start, s.first_line::text AS first_line, s.last_line::text AS last_line
        FROM recon_statements s WHERE s.account = $1 AND s.kind = 'cash'
       ORDER BY coalesce(s.statement_date, s.to_date), s.imported_at, s.id`, [link.statementAccount]);
   const inScope = stmts.rows.filter((s) => s.statement_date !== null && s.statement_date <= asOf);
@@ -241,10 +247,25 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
   const result = matchCash(lines, ours, toEngineRules(link.rules as Rule[], scale));
   const matchMs = performance.now() - t1;
 
+  // The statement of a line: statements hold consecutive line ids.
+  const ranges = stmts.rows.filter((x) => x.first_line !== null).map((x) => ({ id: x.id, first: Number(x.first_line), last: Number(x.last_line) })).sort((a, b) => a.first - b.first);
+  const statementOf = (lineId: number): string | null => {
+    let lo = 0, hi = ranges.length - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1, r = ranges[m]!;
+      if (lineId < r.first) hi = m - 1; else if (lineId > r.last) lo = m + 1; else return r.id;
+    }
+    return null;
+  };
+  const matchedOf = new Map<string, number>();
   for (const m of result.matches) {
     byRule[m.rule] = (byRule[m.rule] ?? 0) + 1;
     matchedLines += m.lines.length;
     matchedOurs += m.ours.length;
+    for (const l of m.lines) {
+      const st = statementOf(lines[l]!.id);
+      if (st) matchedOf.set(st, (matchedOf.get(st) ?? 0) + 1);
+    }
   }
   // COPY text straight from the engine's matches: one row for a one-to-one match, one per item in a group.
   const write: Work['write'] = async (cl, account, runId) => {
@@ -266,6 +287,8 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
       }
     }
     await copyInText(cl, 'recon_match_items', MATCH_COLUMNS, rows());
+    await cl.query(`UPDATE recon_statements s SET matched_lines = s.matched_lines + t.n FROM unnest($1::text[], $2::int[]) AS t(id, n) WHERE s.id = t.id`,
+      [[...matchedOf.keys()], [...matchedOf.values()]]);
   };
 
   const breaks: WantedBreak[] = result.breaks.map((b) => {
@@ -274,7 +297,7 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     const days = [...ls.map((l) => l.day), ...os.map((o) => o.day)];
     const scopes = [...b.lines.map((i) => lineScope[i]!), ...os.map((o) => o.day)];
     const w = {
-      type: b.type, lineIds: ls.map((l) => l.id), ours: os.map((o): [number, number] => [o.seq, o.line]), statement: null, asset: null,
+      type: b.type, lineIds: ls.map((l) => l.id), ours: os.map((o): [number, number] => [o.seq, o.line]), statement: ls.length ? statementOf(ls[0]!.id) : null, asset: null,
       theirs: ls.length ? fromMinor(ls.reduce((a, l) => a + l.amount, 0n), scale) : null,
       oursAmount: os.length ? fromMinor(os.reduce((a, o) => a + o.amount, 0n), scale) : null,
       unit: asset, itemDate: dateOfDay(ls.length ? ls[0]!.day : Math.min(...days)), scopeDate: dateOfDay(Math.max(...scopes)),
@@ -434,6 +457,11 @@ export async function writeMatches(c: Client, account: string, runId: bigint, ma
     }
   }
   await copyIn(c, 'recon_match_items', MATCH_COLUMNS, rows());
+  const lineIds = matches.flatMap((m) => m.filter((r) => r.lineId !== null).map((r) => r.lineId!));
+  if (lineIds.length) {
+    await c.query(`UPDATE recon_statements s SET matched_lines = s.matched_lines + t.n
+      FROM (SELECT statement, count(*)::int AS n FROM recon_lines WHERE id = ANY($1::bigint[]) GROUP BY 1) t WHERE s.id = t.statement`, [lineIds]);
+  }
   return ids;
 }
 

@@ -193,22 +193,29 @@ export async function storeStatements(pool: Pool, parsed: ParsedStatement[], fil
     }
 
     if (fresh.length) {
+      const total = fresh.reduce((a, x) => a + (x.p.s.kind === 'cash' ? x.p.s.entries.length : x.p.s.holdings.length), 0);
+      const firstLine = total ? BigInt((await c.query<{ last: bigint }>(`SELECT setval('recon_line_seq', nextval('recon_line_seq') + $1 - 1) AS last`, [total])).rows[0]!.last) - BigInt(total) + 1n : 0n;
+      const ranges: (string | null)[][] = [];
+      let next = firstLine;
+      for (const x of fresh) {
+        const n = BigInt(x.p.s.kind === 'cash' ? x.p.s.entries.length : x.p.s.holdings.length);
+        ranges.push(n ? [next.toString(), (next + n - 1n).toString()] : [null, null]);
+        next += n;
+      }
       const col = <T>(f: (x: { p: Prepared; id: string }) => T) => fresh.map(f);
       await c.query(
         `INSERT INTO recon_statements (id, account, family, statement_id, sequence, kind, format, message_id, servicer, currency, created_in_file,
-           from_date, to_date, statement_date, opening, closing, balances, check_result, line_count, content_hash, file_hash, file_name, imported_at, imported_by)
+           from_date, to_date, statement_date, opening, closing, balances, check_result, line_count, content_hash, file_hash, first_line, last_line,
+           file_name, imported_at, imported_by)
          SELECT *, $22::text, $23::timestamptz, $24::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-           $9::text[], $10::text[], $11::text[], $12::date[], $13::date[], $14::date[], $15::numeric[], $16::numeric[], $17::jsonb[], $18::text[], $19::int[], $20::text[], $21::text[])`,
+           $9::text[], $10::text[], $11::text[], $12::date[], $13::date[], $14::date[], $15::numeric[], $16::numeric[], $17::jsonb[], $18::text[], $19::int[], $20::text[], $21::text[],
+           $25::bigint[], $26::bigint[])`,
         [col((x) => x.id), col((x) => x.p.s.account), col((x) => x.p.family), col((x) => x.p.s.statementId), col((x) => x.p.sequence), col((x) => x.p.s.kind),
           col((x) => x.p.s.format), col((x) => x.p.s.messageId), col((x) => x.p.s.servicer), col((x) => x.p.s.currency), col((x) => x.p.s.createdAt),
           col((x) => x.p.fromDate), col((x) => x.p.toDate), col((x) => x.p.statementDate), col((x) => x.p.opening), col((x) => x.p.closing),
           col((x) => JSON.stringify(x.p.s.balances)), col((x) => x.p.s.check), col((x) => (x.p.s.kind === 'cash' ? x.p.s.entries.length : x.p.s.holdings.length)),
-          col((x) => x.p.hash), col(() => file.hash), file.name, at.toISOString(), actor]);
-      const total = fresh.reduce((a, x) => a + (x.p.s.kind === 'cash' ? x.p.s.entries.length : x.p.s.holdings.length), 0);
-      if (total) {
-        const first = BigInt((await c.query<{ last: bigint }>(`SELECT setval('recon_line_seq', nextval('recon_line_seq') + $1 - 1) AS last`, [total])).rows[0]!.last) - BigInt(total) + 1n;
-        await writeLines(c, fresh, first);
-      }
+          col((x) => x.p.hash), col(() => file.hash), file.name, at.toISOString(), actor, ranges.map((r) => r[0]), ranges.map((r) => r[1])]);
+      if (total) await writeLines(c, fresh, firstLine);
     }
     await c.query('INSERT INTO recon_files (hash, file_name, statements, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5)',
       [file.hash, file.name, out.filter((s) => s.id).map((s) => s.id), at.toISOString(), actor]);
@@ -284,9 +291,7 @@ export async function listStatements(db: Pool | Client, q: { account?: string; i
     `SELECT s.id, s.account, s.kind, s.format, s.family, s.statement_id, s.sequence, s.message_id, s.servicer, s.currency, s.from_date, s.to_date,
             s.statement_date, s.opening::text AS opening, s.closing::text AS closing, s.balances, s.line_count, s.check_result, s.file_name,
             s.imported_at, s.imported_by, l.ledger_account,
-            (SELECT count(*)::int FROM recon_lines x JOIN recon_match_items m ON m.line_id = x.id WHERE x.statement = s.id) AS matched,
-            (SELECT count(*)::int FROM recon_breaks b WHERE b.status = 'open' AND b.statement_account = s.account
-                AND (b.statement = s.id OR b.line_ids && ARRAY(SELECT x.id FROM recon_lines x WHERE x.statement = s.id))) AS open_breaks
+            s.matched_lines AS matched, (SELECT count(*)::int FROM recon_breaks b WHERE b.status = 'open' AND b.statement = s.id) AS open_breaks
        FROM recon_statements s LEFT JOIN recon_links l ON l.statement_account = s.account
       WHERE ($1::text IS NULL OR s.account = $1) AND ($2::text[] IS NULL OR s.id = ANY($2))
         AND ($3::boolean IS NULL OR (l.statement_account IS NOT NULL) = $3)
