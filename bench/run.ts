@@ -676,6 +676,14 @@ async function main() {
     section(`accounting close (bench/close.ts): statements, close checks and FX revaluation at ${fmtInt(Number(process.env.BENCH_CLOSE_POSTINGS ?? (QUICK ? 100_000 : 1_000_000)))} postings, embedded`);
     process.env.BENCH_CLOSE_POSTINGS ??= String(QUICK ? 100_000 : 1_000_000);
     await (await import('./close.js')).closeBench(log);
+    process.env.BENCH_STMT_ENTRIES ??= String(QUICK ? 10_000 : 100_000);
+    section(`statements (bench/statements.ts): parse a camt.053.001.08 of ${fmtInt(Number(process.env.BENCH_STMT_ENTRIES))} entries, in memory`);
+    const st = await (await import('./statements.js')).statementFigures();
+    log(`   ${fmtInt(Math.round(st.entriesPerSecond))} entries/s (${st.megabytes.toFixed(0)} MB in ${st.seconds.toFixed(2)} s, median of ${st.runs}; CPU ${st.cpuSeconds.toFixed(2)} s)`);
+    process.env.BENCH_RECON_LINES ??= String(QUICK ? 100_000 : 1_000_000);
+    process.env.BENCH_RECON_IMPORT ??= String(QUICK ? 10_000 : 100_000);
+    section(`reconciliation (bench/reconciliation.ts): ${fmtInt(Number(process.env.BENCH_RECON_LINES))} statement lines against as many ledger movements, and a camt.053 import, on the server`);
+    await (await import('./reconciliation.js')).reconciliationBench(log);
   } finally {
     await cleanupAll();
   }
