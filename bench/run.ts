@@ -664,7 +664,7 @@ async function main() {
     trading = await (await import('./trading.js')).tradingBench();
     section(`netting (bench/settlement.ts): ${fmtInt(Number(process.env.BENCH_NET))} executions in memory`);
     const w = cpuWindow(undefined);
-    const n = (await import('./settlement.js')).nettingBench();
+    const n = await (await import('./settlement.js')).nettingBench();
     netting = { ...n, otherPct: w.stop().otherPct };
     log(`   ${n.seconds.toFixed(2)} s (median of 3; best ${n.bestSeconds.toFixed(2)} s; CPU ${n.cpuSeconds.toFixed(2)} s), ${fmtInt(n.obligations)} obligations; ${n.streamedSeconds.toFixed(2)} s with generation`);
     process.env.BENCH_EOD ??= String(QUICK ? 10_000 : 100_000);

@@ -54,7 +54,11 @@ const MODES: Record<RoundingMode, Decimal.Rounding> = {
 export const Dec = Decimal.clone({ precision: 60, rounding: Decimal.ROUND_HALF_EVEN });
 export type Dec = Decimal;
 
+/** 10^scale by scale, made once each: `pow` is most of what a rounding would otherwise cost. */
+const POW10: Dec[] = [];
+const pow10 = (scale: number): Dec => POW10[scale] ?? (Number.isInteger(scale) && scale >= 0 && scale <= 64 ? (POW10[scale] = new Dec(10).pow(scale)) : new Dec(10).pow(scale));
+
 /** Round a decimal quantity of an asset to its minor units with an explicit rounding mode. */
 export function roundToMinor(value: Decimal, scale: number, mode: RoundingMode): bigint {
-  return BigInt(new Dec(value).mul(new Dec(10).pow(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
+  return BigInt(new Dec(value).mul(pow10(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
 }

@@ -10,6 +10,7 @@ import { fixedClock } from '../kernel/index.js';
 
 import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
 import type { Pool } from '../db/index.js';
+import { importSsis } from './ssi.js';
 import { runEod, classify, eodProgress, InjectedCrash, EOD_STEPS, type EodOptions, type StepName } from './eod.js';
 
 const D1 = '2026-03-05';
@@ -109,6 +110,37 @@ describe('end-of-day cycle', () => {
   it('classifies inbox files', () => {
     expect(['executions.fix', 'fills.csv', 'api.json', 'confirmations-gsco.csv', 'status-dtc.csv', 'statuses.txt', 'sese025.xml', 'mt548.fin', 'notes.txt', '.hidden.csv']
       .map(classify)).toEqual(['executions', 'executions', 'executions', 'confirmations', 'statuses', 'statuses', 'statuses', 'statuses', undefined, undefined]);
+  });
+
+  it('classifies FIX files by their messages, not their names', () => {
+    const read = (f: string) => fs.readFileSync(f, 'utf8');
+    // Confirmation (AK) and AllocationReport (AS), '|' and SOH delimited, under any name.
+    const gsco = read('test/fixtures/settlement/confirmations/gsco.fix'), nscc = read('test/fixtures/settlement/confirmations/nscc.fix');
+    expect(classify('street-gsco.fix', gsco)).toBe('confirmations');
+    expect(classify('executions.fix', nscc)).toBe('confirmations');
+    expect(classify('drop.txt', gsco)).toBe('confirmations');
+    // ExecutionReports (35=8) stay executions.
+    const fills = read('test/fixtures/fix/quickfix_MessagesTestCase_CME_fill_ES.fix');
+    expect(classify('fills.fix', fills)).toBe('executions');
+    // A CSV is known by its name; a hidden file is never ours.
+    expect(classify('confirmations-gsco.csv', read(path.join(FIX, 'confirmations-gsco.csv')))).toBe('confirmations');
+    expect(classify('.gsco.fix', gsco)).toBeUndefined();
+  });
+
+  it('takes a FIX confirmation file named *.fix in as confirmations and matches from it', async () => {
+    const F = await freshDb();
+    const dir = path.join(tmp, 'F', 'inbox', D1);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync('test/fixtures/settlement/confirmations/gsco.fix', path.join(dir, 'street-gsco.fix'));
+    const r = await runEod(F.pool, D1, opts('F', D1, dir), ctx1);
+    const c = Object.fromEntries(r.steps.map((s) => [s.step, s.counts]));
+    expect(c.intake).toEqual({ executions: 0, confirmations: 1, statuses: 0, new: 1, ignored: 0 });
+    expect(c.book).toMatchObject({ files: 0 });
+    expect(c.match).toMatchObject({ files: 1, filesFailed: 0 });
+    expect(r.failedFiles).toEqual([]);
+    // The confirmations of the file (the status-only AK and the heartbeat are not confirmations).
+    expect((await F.pool.query("SELECT conf_id FROM confirmations WHERE counterparty = 'GSCO' ORDER BY 1")).rows.map((x) => x.conf_id)).toEqual(['GA1', 'GC1', 'GC2']);
+    expect((await F.pool.query('SELECT name, kind, status FROM eod_files')).rows).toEqual([{ name: 'street-gsco.fix', kind: 'confirmations', status: 'done' }]);
   });
 
   it('runs a day uninterrupted: books, matches, nets, instructs, reports; step by step in eod_runs', async () => {
@@ -238,5 +270,24 @@ describe('end-of-day cycle', () => {
     expect(r.steps.find((s) => s.step === 'instruct')).toMatchObject({ status: 'skipped' });
     expect(outFiles('C', 'x')).toBe(0);
     expect((await C.pool.query("SELECT DISTINCT status FROM settlement_obligations")).rows).toEqual([{ status: 'pending' }]);
+  });
+
+  it('instructs from the firm\'s own SSI (party FIRM) when no BIC is configured', async () => {
+    const S = await freshDb();
+    await importSsis(S.pool, [
+      'party,market,asset_class,currency,place_bic,agent_bic,participant,account,cash_bic,cash_account,effective_from,effective_to',
+      'FIRM,XNAS,,,DTCYUS33,BOFFUS44,,SAFE-SSI-9,BOFFUS44,USD-SETT-9,2026-01-01,',
+    ].join('\n') + '\n', 'firm-ssi.csv', ctx1);
+    const r = await runEod(S.pool, D1, { inbox: inbox1('S'), outDir: path.join(tmp, 'S', 'outbox', D1) }, ctx1);
+    expect(r.steps.find((s) => s.step === 'instruct')).toMatchObject({ status: 'done', counts: { dates: { [D2]: { instructed: 4, skipped: 0 } } } });
+    expect((await S.pool.query('SELECT DISTINCT status FROM settlement_obligations')).rows).toEqual([{ status: 'instructed' }]);
+    const files = fs.readdirSync(path.join(tmp, 'S', 'outbox', D1));
+    expect(files).toHaveLength(4);
+    // Our side is the SSI's: its BIC and safekeeping account, not a configured default.
+    for (const f of files) {
+      const xml = fs.readFileSync(path.join(tmp, 'S', 'outbox', D1, f), 'utf8');
+      expect(xml).toContain('SAFE-SSI-9');
+      expect(xml).toContain('BOFFUS44');
+    }
   });
 });

@@ -1,13 +1,16 @@
 /**
  * The end-of-day cycle of one business date, `backoffice eod --date D`:
  *   intake    take in the inbox files waiting (executions *.fix/*.csv/*.json, confirmations*.csv,
- *             statuses status*, *.xml sese.024/025, *.fin MT544-548), each file once
+ *             statuses status*, *.xml sese.024/025, *.fin MT544-548), each file once; a FIX file
+ *             is classified by what it holds, not its name: Confirmations (35=AK) or
+ *             AllocationReports (35=AS) are confirmations, ExecutionReports (35=8) executions
  *   book      book the execution files (idempotent by execution id)
  *   match     import the confirmation files and match the confirmations of trade date D
  *   statuses  apply the status files to the instructions they quote
  *   net       net the obligations of D, of the next settlement day, and of every settlement date of
  *             the trades of D
- *   instruct  instruct the pending obligations of those dates (skipped when no BIC is configured)
+ *   instruct  instruct the pending obligations of those dates, our side from the firm's SSI (party
+ *             FIRM) or the configured BIC and account (skipped when there is neither)
  *   report    the day's summary and the open fails as of D
  * Statuses are applied BEFORE netting (not after): a fail reported today is carried into the next
  * settlement date's net; applied after, a re-run would have to re-net a date already instructed
@@ -31,6 +34,8 @@ import { computeObligations, type SettlementCtx } from './obligations.js';
 import { importConfirmations, matchConfirmations } from './matching.js';
 import { applyStatuses, instructObligations, type InstructionFormat } from './lifecycle.js';
 import { listFails } from './fails.js';
+import { isFixText } from './fix-confirmations.js';
+import { FIRM_PARTY, listSsis } from './ssi.js';
 import type { Print, WithDb } from './cli.js';
 
 export const EOD_STEPS = ['intake', 'book', 'match', 'statuses', 'net', 'instruct', 'report'] as const;
@@ -49,7 +54,10 @@ export interface EodOptions {
   inbox: string;
   /** Where instructions go (created when something is instructed). */
   outDir: string;
-  /** Our BIC and safekeeping account: both needed to instruct, else the step is skipped. */
+  /**
+   * Our BIC and safekeeping account where the firm has no SSI (party FIRM) for a market. With
+   * neither these nor a FIRM SSI in force, the step is skipped.
+   */
   ourBic?: string;
   safekeepingAccount?: string;
   placeBic?: string;
@@ -84,10 +92,26 @@ export class InjectedCrash extends Error {
   constructor(where: string) { super(`injected crash ${where}`); this.name = 'InjectedCrash'; }
 }
 
-/** What kind of inbox file a name is, or undefined (not ours: left alone). */
-export function classify(name: string): FileKind | undefined {
+/** The MsgType (35) of every message of a FIX tag=value text, SOH or '|' delimited. */
+const MSG_TYPE = /(?:^|[\x01|])35=([^\x01|\r\n]*)/gm;
+
+/**
+ * What kind of inbox file this is, or undefined (not ours: left alone). A FIX file (its first
+ * meaningful line starts with 8=FIX; see `isFixText`) is known by its messages whatever its name:
+ * any Confirmation (35=AK) or AllocationReport (35=AS) makes it confirmations, else
+ * ExecutionReports (35=8) make it executions. Other files by name.
+ */
+export function classify(name: string, text?: unknown): FileKind | undefined {
   const n = name.toLowerCase();
   if (n.startsWith('.')) return undefined;
+  if (typeof text === 'string' && isFixText(text)) {
+    let executions = false;
+    for (const m of text.matchAll(MSG_TYPE)) {
+      if (m[1] === 'AK' || m[1] === 'AS') return 'confirmations';
+      if (m[1] === '8') executions = true;
+    }
+    if (executions) return 'executions';
+  }
   if (/^confirmations.*\.csv$/.test(n)) return 'confirmations';
   if (n.startsWith('status') || n.endsWith('.xml') || n.endsWith('.fin')) return 'statuses';
   if (/\.(fix|csv|json)$/.test(n)) return 'executions';
@@ -155,12 +179,13 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
       const names = fs.existsSync(inbox) ? fs.readdirSync(inbox, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort() : [];
       const counts = { executions: 0, confirmations: 0, statuses: 0, new: 0, ignored: 0 };
       for (const name of names) {
-        const kind = classify(name);
-        if (!kind) { counts.ignored++; continue; }
+        if (!classify(name)) { counts.ignored++; continue; }
+        const buf = fs.readFileSync(path.join(inbox, name));
+        const kind = classify(name, buf.toString('utf8'))!;
         counts[kind]++;
         const r = await pool.query(
           `INSERT INTO eod_files (date, name, sha256, kind, status, received_at) VALUES ($1, $2, $3, $4, 'received', $5)
-           ON CONFLICT DO NOTHING`, [date, name, sha(fs.readFileSync(path.join(inbox, name))), kind, clock.now()]);
+           ON CONFLICT DO NOTHING`, [date, name, sha(buf), kind, clock.now()]);
         counts.new += r.rowCount ?? 0;
       }
       return counts;
@@ -199,11 +224,19 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
       return { dates: out };
     },
     async instruct() {
-      if (!opts.ourBic || !opts.safekeepingAccount) return { skipped: true, reason: 'no BIC or safekeeping account configured' };
+      const dates = await settleDates();
+      const configured = !!opts.ourBic && !!opts.safekeepingAccount;
+      if (!configured) {
+        // Our side can come from the firm's own SSI: instruct if one is in force on any of the dates.
+        let firmSsi = false;
+        for (const d of dates) if (!firmSsi && (await listSsis(pool, { party: FIRM_PARTY, asOf: d })).length > 0) firmSsi = true;
+        if (!firmSsi) return { skipped: true, reason: 'no BIC or safekeeping account configured, and no SSI of the firm (party FIRM)' };
+      }
       const out: Record<string, unknown> = {};
-      for (const d of await settleDates()) {
+      for (const d of dates) {
         const x = await instructObligations(pool, d, {
-          format: opts.format ?? 'sese023', outDir: opts.outDir, ourBic: opts.ourBic, safekeepingAccount: opts.safekeepingAccount,
+          format: opts.format ?? 'sese023', outDir: opts.outDir,
+          ...(configured ? { ourBic: opts.ourBic, safekeepingAccount: opts.safekeepingAccount } : {}),
           ...(opts.placeBic ? { placeBic: opts.placeBic } : {}),
         }, sctx);
         out[d] = { instructed: x.instructed.length, alreadyInstructed: x.alreadyInstructed, skipped: x.skipped.length };

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { DomainError, toMinor } from '../kernel/index.js';
-import { net, netCashOf, nettingReportOf, obligationView, netCashView, syntheticTrades, type NetInput, type FailInput, type TradeSide } from './netting.js';
+import { net, netParallel, netCashOf, nettingReportOf, obligationView, netCashView, syntheticTrades, type NetInput, type FailInput, type TradeSide } from './netting.js';
 
 const D = '2026-03-05';
 const usd = (s: string) => toMinor(s, 2);
@@ -207,5 +207,50 @@ describe('net (properties)', () => {
       }
       expect(withFails.obligations.length).toBe(new Set([...base.keys(), ...extra.keys()]).size);
     }), { numRuns: 100 });
+  });
+});
+
+describe('netParallel', () => {
+  const SECURITIES: Record<string, { currency: string; scale: number }> = { AAPL: { currency: 'USD', scale: 0 }, VOD: { currency: 'GBP', scale: 0 }, FUND: { currency: 'USD', scale: 3 }, SAP: { currency: 'EUR', scale: 0 }, MSFT: { currency: 'USD', scale: 0 } };
+  const trade = fc.record({
+    counterparty: fc.constantFrom('GSCO', 'NSCC', 'MSCO', 'JPMS'),
+    symbol: fc.constantFrom(...Object.keys(SECURITIES)),
+    side: fc.constantFrom<TradeSide>('buy', 'sell', 'short'),
+    quantity: fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 1n << 66n })),
+    // Mostly the fast path; sometimes amounts of 2^62 or more, which take the unbounded one.
+    gross: fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 14n }), fc.bigInt({ min: 0n, max: 1n << 70n })),
+    settleDate: fc.constantFrom('2026-03-04', '2026-03-05', '2026-03-06'),
+  }).map((x): NetInput => ({ ...x, currency: SECURITIES[x.symbol]!.currency, scale: SECURITIES[x.symbol]!.scale }));
+  const fail = fc.record({
+    counterparty: fc.constantFrom('GSCO', 'NSCC', 'BARC'),
+    symbol: fc.constantFrom('AAPL', 'VOD', 'MSFT'),
+    quantity: fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }),
+    cash: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+    settleDate: fc.constantFrom('2026-03-05', '2026-03-06'),
+  }).map((x): FailInput => ({ ...x, currency: SECURITIES[x.symbol]!.currency }));
+
+  it('gives the sequential result, field for field, on random trades with fails carried forward', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(trade, { maxLength: 400 }), fc.array(fail, { maxLength: 12 }), fc.integer({ min: 1, max: 3 }), async (trades, fs, workers) => {
+      expect(await netParallel(trades, fs, { workers })).toEqual(net(trades, fs));
+    }), { numRuns: 40 });
+  });
+
+  it('gives the sequential result on many trades (several chunks per worker)', async () => {
+    const opts = { counterparties: 7, securities: 300, dates: 3 };
+    const seq = net(syntheticTrades(300_000, 11, opts));
+    const par = await netParallel(syntheticTrades(300_000, 11, opts), [], { workers: 2 });
+    expect(par).toEqual(seq);
+    expect(par.obligations.reduce((n, o) => n + o.trades, 0)).toBe(300_000);
+  });
+
+  it('refuses bad input with the sequential error and leaves no worker behind', async () => {
+    const trades: NetInput[] = [...syntheticTrades(100_000, 3, { securities: 20 })];
+    trades[70_000] = { ...trades[70_000]!, side: 'lend' as TradeSide, ref: 'trd_bad' };
+    let seqErr: unknown, parErr: unknown;
+    try { net(trades); } catch (e) { seqErr = e; }
+    try { await netParallel(trades, [], { workers: 2 }); } catch (e) { parErr = e; }
+    expect(parErr).toBeInstanceOf(DomainError);
+    expect((parErr as DomainError).message).toBe((seqErr as DomainError).message);
+    expect((parErr as DomainError).details).toEqual((seqErr as DomainError).details);
   });
 });

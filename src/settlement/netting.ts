@@ -511,6 +511,8 @@ export async function netParallel(trades: Iterable<NetInput>, openFails: readonl
       w.once('error', reject);
       w.once('exit', (code) => reject(new Error(`netting worker stopped (exit code ${code})`)));
     }));
+    // Refused input stops the workers before their answers are awaited: that is no failure of theirs.
+    for (const r of results) r.catch(() => undefined);
     const chunks = workers.map(() => new Chunk());
     const send = (k: number) => {
       const c = chunks[k]!;
@@ -520,17 +522,12 @@ export async function netParallel(trades: Iterable<NetInput>, openFails: readonl
     const book = new Book();
     const { secIds, secCurrency, secScale, secCashScale } = book;
     let i = 0;
-    // Trades come in a few dates and many counterparties: the last date's map saves a lookup.
-    let lastDate: string | undefined, lastCpty: string | undefined, pair = -1, byCpty: Map<string, number> | undefined;
+    let lastDate: string | undefined, lastCpty: string | undefined, pair = -1;
     for (const t of trades) {
       const settleDate = t.settleDate, counterparty = t.counterparty;
       if (settleDate !== lastDate || counterparty !== lastCpty) {
-        if (settleDate !== lastDate) byCpty = book.pairs.get(settleDate);
-        const p = byCpty?.get(counterparty);
-        if (p === undefined) {
-          pair = book.pair(recordOf(i, t.ref, 'trade'), settleDate, counterparty);
-          byCpty = book.pairs.get(settleDate);
-        } else pair = p;
+        const p = book.pairs.get(settleDate)?.get(counterparty);
+        pair = p === undefined ? book.pair(recordOf(i, t.ref, 'trade'), settleDate, counterparty) : p;
         lastDate = settleDate; lastCpty = counterparty;
       }
       let sec = secIds.get(t.symbol);

@@ -59,8 +59,15 @@ interface Realized { sale: string | null; event: string | null; lotId: string; q
  * which later buys cover first. Realized P&L = proceeds (gross - commission - fees) - cost of the
  * quantity closed, in the currency (decimal strings, exact).
  */
+/** 10^scale, made once per scale (a `pow` per amount was a good part of recomputing lots). */
+const POW10: D[] = [];
+const pow10 = (scale: number): D => POW10[scale] ?? (POW10[scale] = new Dec(10).pow(scale));
+
 export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = []): { lots: OpenLot[]; realized: Realized[] } {
-  const lots: OpenLot[] = [];
+  // The lots still open, in the order they opened: closed ones leave (every use skips them anyway),
+  // so each trade scans what is open, not the account's whole history.
+  let lots: OpenLot[] = [];
+  let closedSome = false;
   const realized: Realized[] = [];
   const pending = [...events].sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.id < b.id ? -1 : 1));
   // Events of a date come before that date's trades (a split's effective date is its ex-date:
@@ -83,7 +90,7 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
       const fraction = total.sub(total.toDecimalPlaces(e.scale, Dec.ROUND_DOWN));
       if (fraction.lte(0)) continue;
       // The fraction is paid in cash: a sale out of the newest lots first.
-      const cash = new Dec(e.cashInLieuPrice ? cashInLieu(fraction, e.cashInLieuPrice, e.cashScale).toString() : '0').div(new Dec(10).pow(e.cashScale));
+      const cash = new Dec(e.cashInLieuPrice ? cashInLieu(fraction, e.cashInLieuPrice, e.cashScale).toString() : '0').div(pow10(e.cashScale));
       let left = fraction;
       for (const l of [...open].reverse()) {
         if (left.lte(0)) break;
@@ -99,7 +106,8 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
   }
   for (const t of trades) {
     eventsThrough(t.trade_date);
-    const unit = (v: string) => new Dec(v).div(new Dec(10).pow(t.scale));
+    const minor = pow10(t.scale);
+    const unit = (v: string) => new Dec(v).div(minor);
     const qty = new Dec(t.quantity);
     const buy = t.side === 'buy';
     // Per unit: what a buy costs, what a sale brings in.
@@ -122,11 +130,16 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
       const take = Dec.min(l.remaining, left);
       close(l, take);
     }
+    if (closedSome) {
+      lots = lots.filter((l) => l.remaining.gt(0));
+      closedSome = false;
+    }
     if (left.gt(0)) {
       lots.push({ lotId: `${t.id}`, tradeId: t.id, openDate: t.trade_date, quantity: left, remaining: left, unitCost: perUnit, short: !buy });
     }
     function close(l: OpenLot, take: D) {
       l.remaining = l.remaining.sub(take);
+      if (!l.remaining.gt(0)) closedSome = true;
       left = left.sub(take);
       // Long lot closed by a sale: proceeds now, cost then. Short lot covered by a buy: the reverse.
       const proceeds = l.short ? l.unitCost.mul(take) : perUnit.mul(take);
@@ -201,6 +214,7 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
   }
   await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
+  const eventSymbol = new Map(events.map((e) => [e.id, e.symbol]));
   const L: string[][] = [[], [], [], [], [], [], [], []];
   const R: (string | null)[][] = [[], [], [], [], [], [], [], [], [], []];
   for (const [k, trades] of by) {
@@ -209,7 +223,6 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
     const { lots, realized } = computeLots(trades, events.filter((e) => family.has(e.symbol)));
     const scale = trades[0]!.scale;
     const symbolOf = new Map(trades.map((t) => [t.id, t.symbol]));
-    const eventSymbol = new Map(events.map((e) => [e.id, e.symbol]));
     for (const l of lots) {
       const sign = l.short ? '-' : '';
       [account, symbol, l.lotId, l.tradeId, l.openDate, sign + l.quantity.toFixed(), sign + l.remaining.toFixed(), l.unitCost.toDecimalPlaces(10).toFixed()].forEach((v, i) => L[i]!.push(v));
