@@ -16,8 +16,9 @@
  * break's own history records that the run found or resolved it.
  *
  * Speed (1,000,000 lines against 1,000,000 postings, bench/reconciliation.ts): both sides are read
- * with COPY at once on two connections, a line's own reference already resolved to an entry by the
- * ledger's unique key index; matching is in memory (engine.ts); matches are written with one COPY.
+ * with COPY at once on two connections; a line's own reference is resolved to an entry among our
+ * movements' keys in memory (the ledger's indexes only for the few left); matching is in memory
+ * (engine.ts); matches are written with one COPY.
  */
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks, likePrefix } from '../ledger/index.js';
@@ -189,31 +190,32 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
   const byRule: Record<string, number> = {};
   let matchedLines = 0, matchedOurs = 0;
 
-  // Theirs: unmatched booked lines of statements dated up to asOf, each with the entry its own
-  // reference names (looked up in the ledger's unique index of keys, then of entry ids).
+  // Theirs: unmatched booked lines of statements dated up to asOf (the entry each one's own
+  // reference names is looked up afterwards: resolveOurRefs).
   // Ours: unmatched postings on the linked account(s) in the asset, in the period, by entry.
   // The two are read at once, on two connections (READ COMMITTED: the same as one after the other;
   // the account's lock keeps other runs out).
   const lines: CashLine[] = [];
   const lineScope: number[] = [];
   const tooPrecise: string[] = [];
+  // A line's own reference (ourRef) is resolved to an entry after both sides are in: first among our
+  // movements' keys (already read), the rest in the ledger's indexes by one query (key, then entry id).
+  const ourRefOf: (string | null)[] = [];
+  const allRefsOf: string[] = [];
   const readLines = copyOut(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date, s.statement_date) - ${EPOCH},
-        l.tx_count, CASE WHEN r.seq IS NULL THEN concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')) ELSE l.our_ref END,
-        coalesce(s.statement_date, s.to_date) - ${EPOCH}, r.seq
+        l.tx_count, l.our_ref, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')),
+        coalesce(s.statement_date, s.to_date) - ${EPOCH}
       FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
-      LEFT JOIN LATERAL (SELECT coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = l.our_ref),
-                                         (SELECT e.seq FROM journal_entries e WHERE e.id = l.our_ref)) AS seq) r ON true
      WHERE s.account = ${literal(link.statementAccount)} AND s.kind = 'cash' AND coalesce(s.statement_date, s.to_date) <= ${literal(asOf)}::date
        AND l.status = 'BOOK' AND (l.currency IS NULL OR l.currency = ${literal(asset)})
        AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.line_id = l.id)
      ORDER BY l.id`, (f) => {
     const amount = f[1]!;
     if (amount.includes('.')) { tooPrecise.push(f[0]!); return; }
-    const refSeq = f[6] === null ? -1 : Number(f[6]);
-    // A line whose reference named an entry carries that reference alone (enough for the rules after).
-    const refs = f[4] ?? null;
-    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: refs === null ? [] : refSeq >= 0 ? [refs] : refs.split(FS), refSeq });
-    lineScope.push(Number(f[5]));
+    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: NO_REFS, refSeq: -1 });
+    ourRefOf.push(f[4] ?? null);
+    allRefsOf.push(f[5] ?? '');
+    lineScope.push(Number(f[6]));
   });
   const ours: CashMovement[] = [];
   const readOurs = async () => {
@@ -241,6 +243,7 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${named.slice(0, 5).join(', ')}`,
       named.map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
   }
+  await resolveOurRefs(c, lines, ourRefOf, allRefsOf, ours);
   const loadMs = performance.now() - t0;
 
   const t1 = performance.now();
@@ -274,17 +277,23 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     const last = BigInt((await cl.query<{ last: bigint }>(`SELECT setval('recon_match_seq', nextval('recon_match_seq') + $1 - 1) AS last`, [n])).rows[0]!.last);
     const first = last - BigInt(n) + 1n;
     const head = `\t${copyText(account)}\t${runId}\t`;
+    // Match ids as numbers while exact (they are), else as bigints; rows batched into 64 KB chunks here.
+    const small = last <= BigInt(Number.MAX_SAFE_INTEGER);
+    const firstN = Number(first);
     function* rows() {
+      let buf = '';
       for (let k = 0; k < n; k++) {
         const m = result.matches[k]!;
-        const pre = (first + BigInt(k)).toString() + head + m.rule + '\t';
+        const pre = (small ? String(firstN + k) : (first + BigInt(k)).toString()) + head + m.rule + '\t';
         const len = Math.max(m.lines.length, m.ours.length);
         for (let i = 0; i < len; i++) {
           const l = m.lines[i], o = m.ours[i];
           const ln = l === undefined ? undefined : lines[l]!, mv = o === undefined ? undefined : ours[o]!;
-          yield pre + (ln ? ln.id : '\\N') + '\t' + (mv ? `${mv.seq}\t${mv.line}` : '\\N\t\\N') + '\t\\N\t\\N\t\\N\n';
+          buf += pre + (ln ? ln.id : '\\N') + '\t' + (mv ? mv.seq + '\t' + mv.line : '\\N\t\\N') + '\t\\N\t\\N\t\\N\n';
         }
+        if (buf.length >= 1 << 16) { yield buf; buf = ''; }
       }
+      if (buf) yield buf;
     }
     await copyInText(cl, 'recon_match_items', MATCH_COLUMNS, rows());
     await cl.query(`UPDATE recon_statements s SET matched_lines = s.matched_lines + t.n FROM unnest($1::text[], $2::int[]) AS t(id, n) WHERE s.id = t.id`,
@@ -331,6 +340,40 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     statements: inScope.length, considered: { lines: lines.length, ours: ours.length }, byRule, matchedLines, matchedOurs,
     breaks, write, balances, loadMs, matchMs,
   };
+}
+
+const NO_REFS: string[] = [];
+
+/**
+ * Each line's references, with the entry its ourRef names (refSeq): looked up by key among our
+ * movements, else in the ledger (by key, then by entry id). A line whose ourRef names an entry
+ * carries that reference alone (enough for the rules after); the others all their references.
+ */
+async function resolveOurRefs(c: Client, lines: CashLine[], ourRefOf: (string | null)[], allRefsOf: string[], ours: CashMovement[]): Promise<void> {
+  const seqOfKey = new Map<string, number>();
+  for (let o = 0; o < ours.length; o++) seqOfKey.set(ours[o]!.key, ours[o]!.seq);
+  const rest = new Set<string>();
+  for (let l = 0; l < lines.length; l++) {
+    const r = ourRefOf[l];
+    if (r === null || r === undefined) continue;
+    const seq = seqOfKey.get(r);
+    if (seq !== undefined) { lines[l]!.refSeq = seq; lines[l]!.refs = [r]; } else rest.add(r);
+  }
+  seqOfKey.clear();
+  const seqOfRef = new Map<string, number>();
+  if (rest.size) {
+    const r = await c.query<{ ref: string; seq: string | null }>(
+      `SELECT k.ref, coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = k.ref),
+                             (SELECT e.seq FROM journal_entries e WHERE e.id = k.ref))::text AS seq FROM unnest($1::text[]) AS k(ref)`, [[...rest]]);
+    for (const x of r.rows) if (x.seq !== null) seqOfRef.set(x.ref, Number(x.seq));
+  }
+  for (let l = 0; l < lines.length; l++) {
+    const ln = lines[l]!;
+    if (ln.refSeq! >= 0) continue;
+    const r = ourRefOf[l];
+    const seq = r === null || r === undefined ? undefined : seqOfRef.get(r);
+    if (seq !== undefined) { ln.refSeq = seq; ln.refs = [r!]; } else ln.refs = allRefsOf[l]!.split(FS);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
