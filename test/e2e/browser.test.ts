@@ -202,6 +202,34 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     expect(Object.keys(await res.json())).toEqual(expect.arrayContaining(['asOf', 'fails', 'alerts', 'buckets']));
   });
 
+  it('shows the corporate actions calendar with the demo firm\'s announcements not yet applied', async () => {
+    await page.getByRole('link', { name: 'Corporate actions' }).click();
+    await page.waitForURL(/\/corporate-actions/);
+    await page.getByTestId('corporate-actions').waitFor();
+    const pending = page.getByTestId('ca-pending');
+    await pending.waitFor();
+    const res = await context.request.get(`${server.url}/api/corporate-actions?status=announced`);
+    expect(res.status()).toBe(200);
+    const actions = await res.json() as Array<{ id: string }>;
+    expect(actions.length).toBe(2); // the demo firm's dividend and split
+    for (const a of actions) await pending.getByText(a.id).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'browser-corporate-actions.png'), fullPage: true });
+  });
+
+  it('shows the balance sheet, which balances, and the reconciliation workspace', async () => {
+    await page.getByRole('link', { name: 'Financial statements' }).click();
+    await page.waitForURL(/\/statements/);
+    await page.getByTestId('statement').waitFor();
+    const check = page.getByTestId('balance-check');
+    await check.waitFor();
+    expect(await check.textContent()).toContain('The balance sheet balances');
+    await page.screenshot({ path: path.join(SHOTS, 'browser-statements.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Reconciliation' }).click();
+    await page.waitForURL(/\/reconciliation/);
+    await page.getByTestId('reconciliation').waitFor();
+    await page.getByTestId('recon-file').waitFor();
+  });
+
   it('signs out, and the pages then ask for a sign-in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);
