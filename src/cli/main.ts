@@ -401,6 +401,14 @@ program.command('migrate').description('create or migrate the database and exit'
   console.log(`database ready: ${db.where}`);
 }));
 
+// Usage errors (a missing argument or required option, an unknown option or command) exit 2,
+// invalid input, as the README says; commander's own default is 1. Help and --version stay 0.
+const usageExit2 = (cmd: Command): void => {
+  cmd.exitOverride((err) => process.exit(err.exitCode === 1 ? 2 : err.exitCode));
+  cmd.commands.forEach(usageExit2);
+};
+usageExit2(program);
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   const json = process.argv.includes('--json');
   if (e instanceof DomainError) {

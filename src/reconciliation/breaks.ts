@@ -389,7 +389,17 @@ export async function proposeAdjustment(pool: Pool, breakId: string, input: Prop
     }
     if (amount === 0n) throw reconError(ReconCodes.ARGUMENT_INVALID, 'invalid', `break ${breakId} (${b.type}): the two sides agree on the amount, nothing to adjust; match it by hand with a reason`);
     const account = input.account ?? link.ledgerAccount;
-    const date = input.date ? parseDate(input.date, 'date') : b.item_date;
+    // A date in a closed period: the break's own date moves to the first open day (the memo keeps
+    // it); a date given explicitly is refused now rather than at approval.
+    const { closedThrough } = await import('../ledger/index.js');
+    const through = await closedThrough(c);
+    const wanted = input.date ? parseDate(input.date, 'date') : b.item_date;
+    if (through && wanted <= through && input.date) {
+      const message = `break ${breakId}: date ${wanted} is in a closed period (the books are closed through ${through}); give a later date, or none for the first open day`;
+      throw reconError(ReconCodes.ARGUMENT_INVALID, 'invalid', message, [{ record: breakId, field: 'date', rule: 'PERIOD_CLOSED', message }]);
+    }
+    const date = through && wanted <= through ? new Date(Date.parse(`${through}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) : wanted;
+    if (date !== wanted) input = { ...input, memo: `${input.memo ? `${input.memo}; ` : ''}belongs to ${wanted} (closed through ${through}), booked on the first open day` };
     for (const a of [account, input.offsetAccount]) {
       if (!(await c.query('SELECT 1 FROM accounts WHERE name = $1', [a])).rowCount) throw reconError(ReconCodes.ARGUMENT_INVALID, 'invalid', `break ${breakId}: ledger account ${a} does not exist`);
     }

@@ -303,22 +303,31 @@ describe('issue #5 through the backoffice CLI', () => {
     expect(run(['reports', 'income-statement', '--as-of', '2026-03-31', '--from', '2026-01-01']).code).toBe(2);
   });
 
-  it('cannot pay a dividend whose pay date is in a closed month; nothing is written', () => {
+  // A dividend paid in February, found after February was closed: preview warns, apply books it on
+  // the first open day (2026-03-01), the memo naming the pay date it belongs to.
+  it('previews a dividend dated in a closed month with a warning naming the closed period', () => {
     ok(['corporate-actions', 'import', FX('late-dividend.csv')]);
-    const before = balances();
-    const r = refused(['corporate-actions', 'apply', 'DIV-AAPL-LATE']);
-    expect(r.code).toBe(2);
-    expect(r.error).toMatchObject({ code: 'PERIOD_CLOSED' });
-    expect(r.error!.message).toContain('2026-02-20');
-    expect(balances()).toEqual(before);
-    expect(json(['corporate-actions', 'list', '--status', 'announced']).map((x: { id: string }) => x.id)).toContain('DIV-AAPL-LATE');
+    const p = json(['corporate-actions', 'preview', 'DIV-AAPL-LATE']);
+    expect(p.problems).toEqual([]);
+    expect(p.warnings).toContainEqual(expect.stringMatching(/dated 2026-02-20, in a closed period \(the books are closed through 2026-02-28\).*2026-03-01/));
+    expect(p.entries).toMatchObject([{ key: 'ca:DIV-AAPL-LATE:dividend', date: '2026-03-01' }]);
+    expect(p.entries[0].memo).toContain('belongs to 2026-02-20');
+    expect(ok(['corporate-actions', 'preview', 'DIV-AAPL-LATE'])).toMatch(/warnings\n.*closed period/);
   });
 
-  // Preview is where people look before applying ("problems (apply refuses)"), yet it says the
-  // dividend is due with no problem. See the report: the closed period is not among its checks.
-  it.fails('KNOWN GAP: the preview of an action dated in a closed month names the closed period as a problem', () => {
-    const p = json(['corporate-actions', 'preview', 'DIV-AAPL-LATE']);
-    expect(p.problems).toContainEqual(expect.objectContaining({ rule: 'PERIOD_CLOSED' }));
+  it('pays a dividend dated in a closed month on the first open day, once', () => {
+    const before = balances();
+    const r = json(['corporate-actions', 'apply', 'DIV-AAPL-LATE']);
+    expect(r).toMatchObject({ applied: true, alreadyApplied: false });
+    expect(r.result.entries).toMatchObject([{ date: '2026-03-01' }]);
+    // 0.10 a share on the 407 the depository holds: 10.00 + 30.00 + 0.70 = 40.70.
+    const after = balances();
+    const delta = (account: string) => cents(balanceOf(after, account, 'USD')) - cents(balanceOf(before, account, 'USD'));
+    expect(delta('assets:corporate-actions:receivable:dtc')).toBe(4070n);
+    expect(delta('customers:C1001:cash')).toBe(-1000n);
+    const again = json(['corporate-actions', 'apply', 'DIV-AAPL-LATE']);
+    expect(again).toMatchObject({ applied: false, alreadyApplied: true, entryIds: r.entryIds });
+    expect(json(['corporate-actions', 'list', '--status', 'applied']).map((x: { id: string }) => x.id)).toContain('DIV-AAPL-LATE');
   });
 
   it('imports bank statements: checked, the four-currency one refused, idempotent; breaks after a run', () => {
@@ -370,27 +379,42 @@ describe('issue #5 through the backoffice CLI', () => {
     expect(json(['recon', 'breaks', '--status', 'open']).total).toBe(1);
   });
 
-  // A break of a closed month: the proposal takes the break's date by default, is accepted, and
-  // only the approval fails (PERIOD_CLOSED), leaving the adjustment stuck until rejected.
-  it.fails('KNOWN BUG: proposing a recon adjustment dated in a closed period is refused when proposed', () => {
+  // A break of a closed month: without --date the entry goes to the first open day (the memo keeps
+  // the break's date); an explicit date in the closed period is refused when proposed.
+  it('proposes a recon adjustment for a break of a closed month into the open month, refusing a closed date', () => {
     const br = json(['recon', 'breaks', '--status', 'open']).breaks[0];
-    const r = refused(['recon', 'break', 'propose-adjustment', br.id, '--offset-account', 'income:bank-interest', '--as', 'ops1']);
-    try {
-      expect(r.code).toBe(2);
-      expect(r.error).toMatchObject({ details: [expect.objectContaining({ rule: 'PERIOD_CLOSED' })] });
-    } finally {
-      if (r.code === 0) run(['recon', 'break', 'reject', br.id, '--reason', 'test clean-up', '--as', 'fin2']);
-    }
+    const r = refused(['recon', 'break', 'propose-adjustment', br.id, '--offset-account', 'income:bank-interest', '--date', '2026-02-27', '--as', 'ops1']);
+    expect(r.code).toBe(2);
+    expect(r.error).toMatchObject({ details: [expect.objectContaining({ field: 'date', rule: 'PERIOD_CLOSED' })] });
+    expect(r.error!.message).toContain('closed through 2026-02-28');
+    const adj = json(['recon', 'break', 'propose-adjustment', br.id, '--offset-account', 'income:bank-interest', '--as', 'ops1']);
+    expect(adj.entry.date).toBe('2026-03-01');
+    expect(adj.entry.memo).toContain(`belongs to ${br.date}`);
+    ok(['recon', 'break', 'reject', br.id, '--reason', 'test clean-up', '--as', 'fin2']);
   });
 
   it('leaves an intact audit trail', () => {
     expect(json(['audit', 'verify'])).toMatchObject({ ok: true, firstBroken: null });
   });
 
-  // `--user` names who closes, and the close is recorded as theirs, but the role is not checked
-  // (`adjustments approve` and `recon ... --as` do check theirs). Last: it closes March.
-  it.fails('KNOWN BUG: close period --user refuses a user without accounting.close (exit 6)', () => {
-    const r = refused(['close', 'period', '2026-03', '--user', 'ops1']);
-    expect(r.code).toBe(6);
+  // The acting user (--as, or --user) is checked against its role for every change. Last: a
+  // wrong refusal would close March.
+  it('refuses a user without accounting.close (exit 6): close, fx revalue, fx rates import, adjustments', () => {
+    for (const args of [['close', 'period', '2026-03', '--user', 'ops1'], ['close', 'period', '2026-03', '--as', 'ops1'],
+      ['fx', 'revalue', '--as-of', '2026-03-31', '--as', 'ops1'], ['fx', 'rates', 'import', FX('fx-rates.csv'), '--as', 'ops1'],
+      ['close', 'adjustments', 'propose', '--period', '2026-02', '--memo', 'x', '--posting', 'expenses:clearing-fees USD 1.00', '--posting', 'assets:bank:operating:usd USD -1.00', '--as', 'ops1']]) {
+      const r = refused(args);
+      expect(r.code, args.join(' ')).toBe(6);
+      expect(r.error).toMatchObject({ code: 'ACCOUNTING_NOT_ALLOWED', kind: 'forbidden' });
+      expect(r.error!.message).toContain('needs accounting.close');
+    }
+    expect(json(['close', 'status'])).toMatchObject({ closedThrough: '2026-02-28', pendingAdjustments: 0 });
+  });
+
+  it('exits 2 on a usage error (a required option missing)', () => {
+    const r = run(['close', 'adjustments', 'reject', 'adj_x', '--as', 'fin2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("required option '--reason <text>' not specified");
+    expect(run(['close', 'adjustments', 'approve', 'adj_x']).code).toBe(2);
   });
 });

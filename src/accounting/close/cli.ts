@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import type { Db, Pool } from '../../db/index.js';
-import { parseDate, systemClock, type Clock, type Role } from '../../kernel/index.js';
+import { can, parseDate, systemClock, type Clock, type Permission, type Role } from '../../kernel/index.js';
 import type { PostingInput } from '../../ledger/index.js';
 import {
   approveAdjustment, balanceSheet, closeMonth, closeStatus, importFxRates, incomeStatement, listAdjustments, listFxRates,
@@ -79,29 +79,44 @@ async function writeStatement(s: Statement, o: { format: string; out?: string; j
  * unexpected state 7 (a failed close check, a balance sheet that does not balance).
  * @param withDb the program's database helper
  * @param print the program's output helper (JSON with --json)
- * @param context who runs the command, the clock, the base currency, the user lookup for --user
+ * @param context who runs the command, the clock, the base currency, the user lookup for --as (alias --user)
  */
 export function closeCommands(program: Command, withDb: WithDb, print: Print, context: () => CloseCliContext = defaultCtx): void {
   const sub = (name: string, description: string) => program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
   const close = sub('close', 'month-end close and prior-period adjustments');
   const fx = sub('fx', 'exchange rates and FX revaluation');
   const reports = sub('reports', 'financial statements');
-  /** The acting person: --user NAME (a Backoffice user, role looked up) or the CLI actor. */
-  const who = async (pool: Pool, user: string | undefined): Promise<{ name: string; role: Role | null }> => {
+  /**
+   * The acting person: --as NAME (or its alias --user): a Backoffice user, active, whose role must
+   * hold `permission` when one is given (forbidden, exit 6, otherwise). Without it, the CLI actor
+   * (`cli:<OS user>`, who has the database itself and is not checked, as in recon).
+   */
+  const who = async (pool: Pool, o: { as?: string; user?: string }, permission?: Permission): Promise<{ name: string; role: Role | null }> => {
     const ctx = context();
+    if (o.as && o.user && o.as !== o.user) throw closeError(C.ARGUMENT_INVALID, `--as ${o.as} and --user ${o.user} name different users: give one`);
+    const user = o.as ?? o.user;
     if (!user) return { name: ctx.actor, role: null };
-    if (!ctx.lookupUser) throw closeError(C.ARGUMENT_INVALID, '--user cannot be resolved here');
-    return ctx.lookupUser(pool, user);
+    if (!ctx.lookupUser) throw closeError(C.ARGUMENT_INVALID, '--as cannot be resolved here');
+    const u = await ctx.lookupUser(pool, user);
+    if (permission && !can(u.role, permission)) throw closeError(C.NOT_ALLOWED, `--as ${u.name}: role ${u.role} may not do this (needs ${permission})`, [], 'forbidden');
+    return u;
   };
+  /** The same user, required (approve, reject: the decision is a named person's). */
+  const named = async (pool: Pool, o: { as?: string; user?: string }, what: string) => {
+    if (!o.as && !o.user) throw closeError(C.ARGUMENT_INVALID, `${what} needs the deciding Backoffice user: --as USER`, [{ field: 'as', rule: 'REQUIRED', message: '--as USER is required' }]);
+    return (await who(pool, o)) as { name: string; role: Role };
+  };
+  const asOption = (what: string) => new Option('--as <user>', `the Backoffice user ${what} (checked: active, and its role may do it; default: the operating-system user, cli:<name>, unchecked)`);
+  const userAlias = () => new Option('--user <name>', 'the same as --as (kept for scripts)');
 
   close.command('period <month>')
     .description('close a month (YYYY-MM) through its last day: months close in order, after checks (trial balance balances, audit trail verifies, '
       + 'stored balances match; warnings for FX not revalued and adjustments waiting); records who closed it; idempotent')
-    .option('--user <name>', 'the Backoffice user closing it (default: the operating-system user)')
+    .addOption(asOption('closing it (needs accounting.close)')).addOption(userAlias())
     .option('--json', 'JSON output: {period, closedThrough, closedAt, closedBy, checks: [{name, ok, blocking, detail}], changed}')
-    .action(async (month: string, o: { user?: string; json?: boolean }) => withDb(async (db) => {
+    .action(async (month: string, o: { as?: string; user?: string; json?: boolean }) => withDb(async (db) => {
       const ctx = context();
-      const actor = (await who(db.pool, o.user)).name;
+      const actor = (await who(db.pool, o, 'accounting.close')).name;
       const r = await closeMonth(db.pool, month, { ...ctx, actor });
       print(!!o.json, r, () => [
         r.changed ? `${r.period} closed: the books are closed through ${r.closedThrough} (by ${r.closedBy})` : `${r.period} was already closed (through ${r.closedThrough}${r.closedBy ? `, by ${r.closedBy}` : ''}): nothing changed`,
@@ -128,14 +143,14 @@ export function closeCommands(program: Command, withDb: WithDb, print: Print, co
     .option('--memo <text>', 'what is corrected and why')
     .option('--posting <spec>', 'a posting "ACCOUNT ASSET AMOUNT" (positive debit, negative credit); repeat for each', parsePosting)
     .option('--file <f>', 'or a JSON file {date?, memo, postings: [{account, asset, amount}]}')
-    .option('--user <name>', 'the Backoffice user proposing it (default: the operating-system user)')
+    .addOption(asOption('proposing it (needs accounting.close)')).addOption(userAlias())
     .option('--json', 'JSON output: the adjustment {id, period, targetDate, memo, postings, status, proposedBy, ...}')
-    .action(async (o: { period: string; date?: string; memo?: string; posting?: PostingInput[]; file?: string; user?: string; json?: boolean }) => withDb(async (db) => {
+    .action(async (o: { period: string; date?: string; memo?: string; posting?: PostingInput[]; file?: string; as?: string; user?: string; json?: boolean }) => withDb(async (db) => {
       let body: { date?: string; memo?: string; postings?: PostingInput[] } = {};
       if (o.file) {
         try { body = JSON.parse(fs.readFileSync(o.file, 'utf8')); } catch (e) { throw closeError(C.ARGUMENT_INVALID, `${o.file}: not a JSON object: ${(e as Error).message}`); }
       }
-      const proposer = await who(db.pool, o.user);
+      const proposer = await who(db.pool, o, 'accounting.close');
       const a = await proposeAdjustment(db.pool, {
         period: o.period, date: o.date ?? body.date, memo: o.memo ?? body.memo ?? '', postings: o.posting ?? body.postings ?? [],
       }, { actor: proposer.name, clock: context().clock });
@@ -143,22 +158,22 @@ export function closeCommands(program: Command, withDb: WithDb, print: Print, co
     }));
   adj.command('approve <id>')
     .description('approve an adjustment someone else proposed, and book it dated the first open day after the close')
-    .requiredOption('--user <name>', 'the approving Backoffice user (needs accounting.approve; not the proposer)')
+    .addOption(new Option('--as <user>', 'the approving Backoffice user (required; needs accounting.approve; not the proposer)')).addOption(userAlias())
     .option('--note <text>', 'a note for the record')
     .option('--json', 'JSON output: the adjustment, with entryId and postedDate')
-    .action(async (id: string, o: { user: string; note?: string; json?: boolean }) => withDb(async (db) => {
-      const u = await who(db.pool, o.user);
-      const a = await approveAdjustment(db.pool, id, { name: u.name, role: u.role! }, { clock: context().clock }, o.note);
+    .action(async (id: string, o: { as?: string; user?: string; note?: string; json?: boolean }) => withDb(async (db) => {
+      const u = await named(db.pool, o, 'approve');
+      const a = await approveAdjustment(db.pool, id, u, { clock: context().clock }, o.note);
       print(!!o.json, a, () => `approved and posted\n${adjustmentText(a)}`);
     }));
   adj.command('reject <id>')
     .description('reject an adjustment (nothing is booked)')
-    .requiredOption('--user <name>', 'the Backoffice user rejecting it (needs accounting.approve, or is the proposer withdrawing it)')
+    .addOption(new Option('--as <user>', 'the Backoffice user rejecting it (required; needs accounting.approve, or is the proposer withdrawing it)')).addOption(userAlias())
     .requiredOption('--reason <text>', 'why')
     .option('--json', 'JSON output: the adjustment')
-    .action(async (id: string, o: { user: string; reason: string; json?: boolean }) => withDb(async (db) => {
-      const u = await who(db.pool, o.user);
-      const a = await rejectAdjustment(db.pool, id, { name: u.name, role: u.role! }, { clock: context().clock }, o.reason);
+    .action(async (id: string, o: { as?: string; user?: string; reason: string; json?: boolean }) => withDb(async (db) => {
+      const u = await named(db.pool, o, 'reject');
+      const a = await rejectAdjustment(db.pool, id, u, { clock: context().clock }, o.reason);
       print(!!o.json, a, () => `rejected\n${adjustmentText(a)}`);
     }));
   adj.command('list')
@@ -174,17 +189,19 @@ export function closeCommands(program: Command, withDb: WithDb, print: Print, co
   const rates = fx.commands.find((c) => c.name() === 'rates') ?? fx.command('rates').description('exchange rates into the base currency');
   rates.command('import <file>')
     .description('import rates from CSV: date,currency,base_currency,rate (1 CURRENCY = rate BASE); all or nothing; idempotent')
+    .addOption(asOption('importing them (needs accounting.close)')).addOption(userAlias())
     .option('--json', 'JSON output: {received, created, updated, unchanged}')
-    .action(async (file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { as?: string; user?: string; json?: boolean }) => {
       const text = fs.readFileSync(file, 'utf8');
       await withDb(async (db) => {
-        const r = await importFxRates(db.pool, text, file, context());
+        const actor = (await who(db.pool, o, 'accounting.close')).name;
+        const r = await importFxRates(db.pool, text, file, { ...context(), actor });
         print(!!o.json, r, () => `rates: ${r.created} added, ${r.updated} corrected, ${r.unchanged} unchanged, of ${r.received}`);
       });
     });
   rates.command('list')
     .description('stored rates, newest first')
-    .option('--currency <c>').option('--from <date>').option('--to <date>')
+    .option('--currency <c>', 'only this currency').option('--from <date>', 'rates dated on or after it').option('--to <date>', 'rates dated on or before it')
     .option('--json', 'JSON output: [{date, currency, base, rate}]')
     .action(async (o: { currency?: string; from?: string; to?: string; json?: boolean }) => withDb(async (db) => {
       const rows = await listFxRates(db.pool, { base: context().baseCurrency, ...o });
@@ -195,10 +212,10 @@ export function closeCommands(program: Command, withDb: WithDb, print: Print, co
     .description('revalue foreign-currency balances of asset and liability accounts at the rate on or before a date, booking the change of carrying value '
       + 'against income:fx:unrealized; idempotent (a re-run books nothing; a later date books only the difference)')
     .requiredOption('--as-of <date>', 'the revaluation date (a month-end, before closing it)')
-    .option('--user <name>', 'the Backoffice user running it (default: the operating-system user)')
+    .addOption(asOption('running it (needs accounting.close)')).addOption(userAlias())
     .option('--json', 'JSON output: {asOf, base, lines: [{account, currency, balance, rate, rateDate, historical, bookedBefore, carryingBefore, target, delta, status, entryId}], posted, unchanged, gain}')
-    .action(async (o: { asOf: string; user?: string; json?: boolean }) => withDb(async (db) => {
-      const actor = (await who(db.pool, o.user)).name;
+    .action(async (o: { asOf: string; as?: string; user?: string; json?: boolean }) => withDb(async (db) => {
+      const actor = (await who(db.pool, o, 'accounting.close')).name;
       const r = await revalueFx(db.pool, o.asOf, { ...context(), actor });
       print(!!o.json, r, () => [
         `FX revaluation at ${r.asOf} (${r.base}): ${r.posted} posted, ${r.unchanged} unchanged; net ${r.gain} ${r.base}`,

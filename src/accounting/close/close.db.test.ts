@@ -241,4 +241,20 @@ describe('the close command', () => {
     expect(text).toContain('approved by dave');
     expect(text).toContain('dated 2026-03-01');
   });
+
+  it('checks the role of the acting user (--as, or its alias --user) for every change', async () => {
+    // olga is operations: no accounting.close, so she may not close, revalue or propose (rates import: the e2e test).
+    for (const args of [['close', 'period', '2026-02'], ['fx', 'revalue', '--as-of', '2026-02-28'],
+      ['close', 'adjustments', 'propose', '--period', '2026-02', '--memo', 'x', '--posting', 'expenses:fees USD 1.00', '--posting', 'assets:bank:usd USD -1.00']]) {
+      await expect(run(...args, '--as', 'olga')).rejects.toMatchObject({ code: 'ACCOUNTING_NOT_ALLOWED', kind: 'forbidden' });
+      await expect(run(...args, '--user', 'olga')).rejects.toMatchObject({ code: 'ACCOUNTING_NOT_ALLOWED', kind: 'forbidden' });
+    }
+    expect(await listAdjustments(pool, { status: 'proposed' })).toEqual([]);
+    // finance may; --as is recorded as the actor.
+    const p = JSON.parse(await run('close', 'adjustments', 'propose', '--period', '2026-02', '--memo', 'fee', '--posting', 'expenses:fees USD 1.00', '--posting', 'assets:bank:usd USD -1.00', '--as', 'carol', '--json'));
+    expect(p.proposedBy).toBe('carol');
+    await expect(run('close', 'adjustments', 'approve', p.id)).rejects.toMatchObject({ code: 'ACCOUNTING_ARGUMENT_INVALID', kind: 'invalid' });
+    await expect(run('close', 'adjustments', 'approve', p.id, '--as', 'dave', '--user', 'erin')).rejects.toMatchObject({ code: 'ACCOUNTING_ARGUMENT_INVALID' });
+    expect(await run('close', 'adjustments', 'reject', p.id, '--as', 'dave', '--reason', 'test')).toContain('rejected by dave');
+  });
 });

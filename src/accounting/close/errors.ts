@@ -23,6 +23,8 @@ export const CloseCodes = {
   SELF_APPROVAL: 'CLOSE_SELF_APPROVAL',
   /** The user's role does not hold accounting.approve. */
   NOT_AN_APPROVER: 'CLOSE_NOT_AN_APPROVER',
+  /** The acting user's role does not hold the permission the action needs (e.g. accounting.close). */
+  NOT_ALLOWED: 'ACCOUNTING_NOT_ALLOWED',
   /** A rates file is malformed or a row breaks a rule; nothing was imported. */
   FX_RATES_INVALID: 'FX_RATES_INVALID',
   /** A rate already used (closed period or booked revaluation) would change. */

@@ -90,11 +90,14 @@ export function statementText(s: Statement): string {
   const amt = Math.max(12, ...s.rows.map((r) => r.amount.length));
   const out = [...statementTitle(s), ''];
   let section = '';
+  const headed = new Set<string>();
   for (const r of s.rows) {
     if (r.section !== section) {
       if (section) out.push('');
       section = r.section;
-      out.push(r.section.toUpperCase());
+      // A section's heading once: the income statement's net income (an income row) follows the expenses.
+      if (!headed.has(section)) out.push(r.section.toUpperCase());
+      headed.add(section);
     }
     const label = `${'  '.repeat(r.level)}${r.label}`;
     out.push(`${label.padEnd(width)}  ${r.amount.padStart(amt)}${r.native.length ? `   ${nativeText(r)}` : ''}`);

@@ -213,6 +213,14 @@ describe('exports', () => {
     expect(text).toContain('Balanced: assets 116152.00 = liabilities and equity 116152.00');
     expect(text.split('\n')[0]).toBe('Balance sheet as of 2026-01-31 (USD)');
   });
+
+  it('prints the income statement with each heading once, net income last', async () => {
+    const lines = statementText(await incomeStatement(pool, { from: '2026-01-01', to: '2026-01-31' }, 'USD')).split('\n');
+    expect(lines.filter((l) => l === 'INCOME')).toHaveLength(1);
+    expect(lines.filter((l) => l === 'EXPENSES')).toHaveLength(1);
+    expect(lines.findIndex((l) => l.startsWith('Net income'))).toBeGreaterThan(lines.indexOf('EXPENSES'));
+    expect(lines[lines.findIndex((l) => l.startsWith('Net income')) - 1]).toBe('');
+  });
 });
 
 describe('drill-down and rounding', () => {

@@ -127,7 +127,8 @@ describe('corporate-actions commands', () => {
     expect(JSON.parse(await run('import', file, '--json'))).toEqual({ received: 1, created: 1, updated: 0, unchanged: 0, ids: ['SPLIT-MSFT-2026'] });
     const list = JSON.parse(await run('list', '--kind', 'split', '--json'));
     expect(list.map((a: { id: string; ratioNew: string; ratioOld: string }) => [a.id, a.ratioNew, a.ratioOld])).toEqual([['SPLIT-MSFT-2026', '3', '2']]);
-    expect(await run('list')).toContain('3-for-2, effective 2026-03-16, fractions at 150');
+    expect(await run('list')).toContain('3-for-2, effective 2026-03-16, fractions at 150.00');
+    expect(await run('preview', 'SPLIT-MSFT-2026')).toContain('fractions at 150.00');
     const preview = JSON.parse(await run('preview', 'SPLIT-MSFT-2026', '--json'));
     expect(preview).toMatchObject({ positionsAsOf: '2026-03-15', due: true, applied: false, customers: [], entries: [] });
     expect(await run('preview', 'SPLIT-MSFT-2026')).toContain('positions as of 2026-03-15 (trade-date basis)');

@@ -13,12 +13,14 @@
  * - a split or symbol change on or after its effective date, never before: positions could
  *   still change, and the books would show new units before the market does.
  * Applying twice changes nothing: the second time reports `alreadyApplied` and the result of the
- * first.
+ * first. An action whose date lies in a closed period is booked on the first open day after the
+ * close (the memo names the date it belongs to); preview warns of it.
  */
 import { withTx, type Client, type Pool } from '../../db/index.js';
 import crypto from 'node:crypto';
 import { dateOf, toMinor, type Clock } from '../../kernel/index.js';
-import { appendAudit, lockBooks, postEntriesIn } from '../../ledger/index.js';
+import { appendAudit, closedThrough, lockBooks, postEntriesIn } from '../../ledger/index.js';
+import { addDays } from '../close/periods.js';
 import { changeSecurityIdentifiersIn } from '../../reference/index.js';
 import { applyLotEvent } from '../../trading/index.js';
 import { CORPORATE_ACTIONS_LOCK, getAction, type CorporateAction } from './announcements.js';
@@ -31,9 +33,28 @@ import { previewSymbolChange } from './symbol-changes.js';
 interface Ctx { actor: string; clock: Clock }
 
 async function compute(c: Client, a: CorporateAction, today: string): Promise<Preview> {
-  if (a.kind === 'cash_dividend') return previewDividend(c, a, today);
-  if (a.kind === 'split' || a.kind === 'reverse_split') return previewSplit(c, a, today);
-  return previewSymbolChange(c, a, today);
+  if (a.kind === 'cash_dividend') return intoOpenPeriod(c, await previewDividend(c, a, today));
+  if (a.kind === 'split' || a.kind === 'reverse_split') return intoOpenPeriod(c, await previewSplit(c, a, today));
+  return intoOpenPeriod(c, await previewSymbolChange(c, a, today));
+}
+
+/**
+ * An action processed after its month was closed (a late dividend): its entries are dated the first
+ * open day after the close, as a late-processed event is booked, each memo naming the date it
+ * belongs to; the preview warns. Entitlements stay those of the record (or effective) date.
+ */
+async function intoOpenPeriod(c: Client, p: Preview): Promise<Preview> {
+  const through = await closedThrough(c);
+  if (!through || !p.entries.some((e) => e.date <= through)) return p;
+  const open = addDays(through, 1);
+  const late = [...new Set(p.entries.filter((e) => e.date <= through).map((e) => e.date))];
+  return {
+    ...p,
+    entries: p.entries.map((e) => (e.date <= through
+      ? { ...e, date: open, memo: `${e.memo ?? ''} [belongs to ${e.date}; booked ${open}, the first open day after the close through ${through}]`.trim() }
+      : e)),
+    warnings: [...p.warnings, `${p.action.id}: dated ${late.join(', ')}, in a closed period (the books are closed through ${through}): apply books it on ${open}, the first open day, the memo naming the date it belongs to`],
+  };
 }
 
 async function storedResult(c: Pool | Client, a: CorporateAction): Promise<Preview> {

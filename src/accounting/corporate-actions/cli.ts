@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { Db } from '../../db/index.js';
-import { parseDate, systemClock, type Clock } from '../../kernel/index.js';
+import { Dec, parseDate, systemClock, type Clock } from '../../kernel/index.js';
 import { ACTION_KINDS, ANNOUNCEMENT_COLUMNS, importAnnouncements, listActions, type ActionKind, type ActionStatus, type CorporateAction } from './announcements.js';
 import { applyAction, previewAction } from './apply.js';
 import type { HolderLine, Preview } from './holdings.js';
@@ -30,8 +30,11 @@ function table(rows: Record<string, string>[], cols: string[], right: string[] =
 export function termsOf(a: CorporateAction): string {
   if (a.kind === 'cash_dividend') return `${a.rate} ${a.currency}/share, ex ${a.exDate}, record ${a.recordDate}, pay ${a.payDate}`;
   if (a.kind === 'symbol_change') return [a.newSymbol && `-> ${a.newSymbol}`, a.newIsin && `ISIN ${a.newIsin}`, a.newCusip && `CUSIP ${a.newCusip}`].filter(Boolean).join(', ') + `, effective ${a.effectiveDate}`;
-  return `${a.ratioNew}-for-${a.ratioOld}, effective ${a.effectiveDate}${a.cashInLieuPrice ? `, fractions at ${a.cashInLieuPrice}` : ''}`;
+  return `${a.ratioNew}-for-${a.ratioOld}, effective ${a.effectiveDate}${a.cashInLieuPrice ? `, fractions at ${priceText(a.cashInLieuPrice)}` : ''}`;
 }
+
+/** A price for people: at least two decimals (150 -> 150.00), never fewer than it has (12.3456 stays). */
+export const priceText = (v: string): string => { const d = new Dec(v); return d.toFixed(Math.max(2, d.decimalPlaces())); };
 
 /** A preview as text: the action, per holder, the firm's side, the entries, problems and warnings. */
 export function previewText(p: Preview): string {

@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import { testDb } from '../../../test/db.js';
 import { importTradingReference } from '../../../test/trading-reference.js';
 import { DomainError, fixedClock } from '../../kernel/index.js';
-import { balances, getEntriesByKey, trialBalance, verifyAudit } from '../../ledger/index.js';
+import { balances, closePeriod, getEntriesByKey, trialBalance, verifyAudit } from '../../ledger/index.js';
 import { importCustomerAccounts } from '../../reference/index.js';
 import { importExecutions } from '../../trading/index.js';
 import { applyAction, getAction, importAnnouncements, importWithholdingRates, listActions, previewAction } from './index.js';
@@ -194,6 +194,22 @@ describe('cash dividend', () => {
     expect(shown.applied).toBe(true);
     expect(shown.customers.map((c) => c.net)).toEqual(['26.00', '43.77', '46.35', '13.87']);
     expect((await listActions(pool, { status: 'applied' })).map((x) => x.id)).toEqual([ID]);
+  });
+
+  it('books a dividend paid in a closed period on the first open day, the memo naming the pay date; preview warns', async () => {
+    await closePeriod(pool, '2026-03-12', ctx);
+    const late = 'id,kind,symbol,ex_date,record_date,pay_date,rate,currency\nDIV-AAPL-LATE,cash_dividend,AAPL,2026-03-09,2026-03-09,2026-03-11,0.01,USD\n';
+    await importAnnouncements(pool, late, 'late.csv', ctx);
+    const when = at('2026-03-20T12:00:00.000Z');
+    const p = await previewAction(pool, 'DIV-AAPL-LATE', when);
+    expect(p.problems).toEqual([]);
+    expect(p.warnings).toContainEqual(expect.stringContaining('dated 2026-03-11, in a closed period (the books are closed through 2026-03-12)'));
+    expect(p.entries.map((e) => e.date)).toEqual(['2026-03-13']);
+    const r = await applyAction(pool, 'DIV-AAPL-LATE', when);
+    expect(r.applied).toBe(true);
+    const [e] = await getEntriesByKey(pool, ['ca:DIV-AAPL-LATE:dividend']);
+    expect(e).toMatchObject({ date: '2026-03-13' });
+    expect(e!.memo).toContain('belongs to 2026-03-11');
   });
 
   it('leaves the books balanced and the audit trail whole', async () => {
