@@ -68,6 +68,8 @@ export interface CashBreak { type: BreakType; lines: number[]; ours: number[] }
 export interface CashResult { matches: CashMatch[]; breaks: CashBreak[] }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
+/** The largest integer a double holds exactly (and every integer below it). */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 /** |a - b| <= tol; without a BigInt allocation in the common case of no tolerance. */
 const within = (a: bigint, b: bigint, tol: bigint) => (tol === 0n ? a === b : abs(a - b) <= tol);
 const sign = (x: bigint) => (x < 0n ? -1 : x > 0n ? 1 : 0);
@@ -339,8 +341,13 @@ function groupMatch(
   const maxBlind = Math.min(p.maxBlind, p.maxGroup);
   // Free parts by day, for the window.
   const byDay = new Map<number, number[]>();
+  // The free parts' amounts as doubles where exact (NaN where not): the window scan below compares
+  // signs and magnitudes without a BigInt per candidate.
+  const asNum = new Float64Array(nParts);
   for (let i = 0; i < nParts; i++) {
     if (!partFree[i]) continue;
+    const a = part(i).amount;
+    asNum[i] = a >= -MAX_EXACT && a <= MAX_EXACT ? Number(a) : NaN;
     const d = part(i).day;
     const list = byDay.get(d);
     if (list) list.push(i); else byDay.set(d, [i]);
@@ -365,13 +372,20 @@ function groupMatch(
     // 2. Subsets of the same sign within the window: the nearest days first.
     const sg = sign(t.amount);
     const limit = abs(t.amount) + p.amountTolerance;
+    const limitN = limit <= MAX_EXACT ? Number(limit) : NaN;
     const cands: number[] = [];
     for (let off = 0; off <= p.days && cands.length < p.maxCandidates; off++) {
       for (const d of off === 0 ? [t.day] : [t.day - off, t.day + off]) {
         for (const i of byDay.get(d) ?? []) {
           if (!partFree[i]) continue;
-          const a = part(i).amount;
-          if (sign(a) !== sg || abs(a) > limit) continue;
+          const n = asNum[i]!;
+          if (n === n && limitN === limitN) {
+            // Exact in doubles: the same test as below.
+            if (Math.sign(n) !== sg || Math.abs(n) > limitN) continue;
+          } else {
+            const a = part(i).amount;
+            if (sign(a) !== sg || abs(a) > limit) continue;
+          }
           cands.push(i);
           if (cands.length >= p.maxCandidates) break;
         }
@@ -408,6 +422,18 @@ function groupMatch(
 
 /** Two values (indexes) summing exactly to target, the earliest pair in the list; or null. */
 function pairSum(mags: bigint[], target: bigint): number[] | null {
+  // In doubles when every value is exact there (the common case): no BigInt made per probe.
+  if (target >= 0n && target <= MAX_EXACT && mags.every((m) => m >= 0n && m <= MAX_EXACT)) {
+    const t = Number(target);
+    const seen = new Map<number, number>();
+    for (let j = 0; j < mags.length; j++) {
+      const m = Number(mags[j]!);
+      const k = seen.get(t - m);
+      if (k !== undefined) return [k, j];
+      if (!seen.has(m)) seen.set(m, j);
+    }
+    return null;
+  }
   const seen = new Map<bigint, number>();
   for (let j = 0; j < mags.length; j++) {
     const k = seen.get(target - mags[j]!);
@@ -420,6 +446,13 @@ function pairSum(mags: bigint[], target: bigint): number[] | null {
 /** Indexes (into `mags`, sorted descending) of exactly `k` values summing to target ± tol; or null. */
 function subsetOfSize(mags: bigint[], target: bigint, tol: bigint, k: number, budget: { left: number }): number[] | null {
   const n = mags.length;
+  if (tol >= 0n && target >= 0n) {
+    // Every sum below (all values, the target and the tolerance together) is exact in doubles: the
+    // same search without a BigInt per step.
+    let total = target + tol;
+    for (let i = 0; i < n; i++) total += mags[i]!;
+    if (total <= MAX_EXACT) return subsetOfSizeExact(mags.map(Number), Number(target), Number(tol), k, budget);
+  }
   const prefix: bigint[] = [0n];
   for (let i = 0; i < n; i++) prefix.push(prefix[i]! + mags[i]!);
   let nodes = 0;
@@ -440,6 +473,31 @@ function subsetOfSize(mags: bigint[], target: bigint, tol: bigint, k: number, bu
     return false;
   };
   return dfs(0, k, 0n) ? [...chosen] : null;
+}
+
+/** subsetOfSize over non-negative integers whose total (with target and tolerance) is exact in doubles. */
+function subsetOfSizeExact(mags: number[], target: number, tol: number, k: number, budget: { left: number }): number[] | null {
+  const n = mags.length;
+  const prefix: number[] = [0];
+  for (let i = 0; i < n; i++) prefix.push(prefix[i]! + mags[i]!);
+  let nodes = 0;
+  const chosen: number[] = [];
+  const hi = target + tol, lo = target - tol;
+  const dfs = (start: number, left: number, sum: number): boolean => {
+    if (++nodes > NODE_BUDGET || --budget.left < 0) return false;
+    if (left === 0) return Math.abs(sum - target) <= tol;
+    for (let i = start; i <= n - left; i++) {
+      const s = sum + mags[i]!;
+      if (s > hi) continue;
+      if (sum + prefix[i + left]! - prefix[i]! < lo) return false;
+      chosen.push(i);
+      if (dfs(i + 1, left - 1, s)) return true;
+      chosen.pop();
+      if (nodes > NODE_BUDGET || budget.left < 0) return false;
+    }
+    return false;
+  };
+  return dfs(0, k, 0) ? [...chosen] : null;
 }
 
 // ---------------------------------------------------------------------------------------------
