@@ -93,7 +93,9 @@ describe('settlement over HTTP', () => {
     expect(day.status).toBe('done');
     expect(day.steps.map((s: { step: string; status: string }) => [s.step, s.status])).toEqual(EOD_STEPS.map((s) => [s, 'done']));
     expect(day.steps[0]).toMatchObject({ startedAt: '2026-03-02T10:00:00.000Z', finishedAt: '2026-03-02T10:00:00.000Z', counts: { confirmations: 1, new: 1 } });
-    expect(day.steps.find((s: { step: string }) => s.step === 'instruct').counts).toMatchObject({ skipped: true });
+    // No BIC is configured here, but the demo firm has its own standing instruction (party FIRM),
+    // so the cycle instructs from it: the obligation due on TODAY goes out.
+    expect(day.steps.find((s: { step: string }) => s.step === 'instruct').counts).toMatchObject({ dates: { [TODAY]: { instructed: 1, skipped: 0 } } });
     expect(day.files).toEqual([expect.objectContaining({ name: 'confirmations-bad.csv', kind: 'confirmations', status: 'failed', error: expect.stringContaining('CONFIRMATION_FILE_INVALID') })]);
     const days = (await inject({ url: '/api/settlement/eod/days' })).json();
     expect(days).toEqual([{ date: TODAY, status: 'done', stepsDone: 7, steps: 7, startedAt: '2026-03-02T10:00:00.000Z', finishedAt: '2026-03-02T10:00:00.000Z', files: 1, filesFailed: 1 }]);
