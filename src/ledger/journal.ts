@@ -1,6 +1,5 @@
 import cc from 'currency-codes';
-import { withTx, type Client, type Pool } from '../db/index.js';
-import { copyInto, copyValue } from '../db/copy.js';
+import { copyInto, copyValue, withTx, type Client, type Pool } from '../db/index.js';
 import {
   DomainError, fromMinor, newId, notFound, parseDate, toMinor, type Clock, type ErrorDetail,
 } from '../kernel/index.js';

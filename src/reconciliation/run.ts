@@ -20,10 +20,9 @@
  * movements' keys in memory (the ledger's indexes only for the few left); matching is in memory
  * (engine.ts); matches are written with one COPY.
  */
-import { withTx, type Client, type Pool } from '../db/index.js';
+import { copyIn, copyInText, copyOut, copyText, sqlLiteral as literal, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks, likePrefix } from '../ledger/index.js';
 import { fromMinor, newId, parseDate, toMinor, type DomainError } from '../kernel/index.js';
-import { copyIn, copyInText, copyOut, copyText, literal } from './copy.js';
 import { matchCash, matchHoldings, type BreakType, type CashLine, type CashMovement, type HoldingIn, type PositionIn } from './engine.js';
 import { ReconCodes, reconError } from './errors.js';
 import { resolveLink, type Link } from './links.js';

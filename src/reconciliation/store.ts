@@ -9,12 +9,11 @@
  * Lines are written with COPY (one round trip for any number of entries).
  */
 import crypto from 'node:crypto';
-import { withTx, type Client, type Pool } from '../db/index.js';
+import { copyIn, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { newId, type ErrorDetail } from '../kernel/index.js';
 import { parseStatementFile } from './statements/index.js';
 import type { CsvMapping, ParsedStatement, StatementBalance } from './statements/types.js';
-import { copyIn } from './copy.js';
 import { ReconCodes, reconError } from './errors.js';
 import { ctxOf, lockImports, sha256, type ReconCtx } from './util.js';
 

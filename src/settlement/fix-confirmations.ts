@@ -37,7 +37,7 @@
  * Session messages (heartbeat, logon...) are skipped.
  */
 import { DomainError, Dec, type ErrorDetail } from '../kernel/index.js';
-import { FixParseError, parseFixMessage, readGroup, splitFixMessages, tagName, type FixMessage } from '../trading/fix-parser.js';
+import { FixParseError, parseFixMessage, readGroup, splitFixMessages, tagName, type FixMessage } from '../trading/index.js';
 import type { ConfirmationInput } from './confirmations.js';
 
 /** A message of the file that confirms nothing and was left out, with why. */

@@ -12,8 +12,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { withTx, type Client, type Pool } from '../db/index.js';
-import { copyInto, copyValue } from '../db/copy.js';
+import { copyInto, copyValue, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { Dec, DomainError, newId, parseDate, systemClock } from '../kernel/index.js';
 import { ConfirmationCodes, affirmationDeadline, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';

@@ -1,5 +1,4 @@
-import { withTx, type Client, type Pool } from '../db/index.js';
-import { copyInto, copyRow } from '../db/copy.js';
+import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
 import { Dec, fromMinor, newId, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
 import { closedThrough, lockBooks, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
 import { customerLedgerAccounts } from '../reference/index.js';

@@ -10,6 +10,6 @@ export { importExecutions, listTrades, listQuarantine, retryQuarantined, selectL
 export { positions, inventory, cashAvailable, type Position, type PositionQuery } from './positions.js';
 export { listLots, listRealized, computeLots, applyLotEvent, cashInLieu, splitQuantity, type LotEvent } from './lots.js';
 export { computeFees, FeeBook } from './fees.js';
-export { parseFixMessage, splitFixMessages, FixParseError } from './fix-parser.js';
+export { parseFixMessage, splitFixMessages, FixParseError, readGroup, tagName, type FixMessage } from './fix-parser.js';
 export { toExecutionReport, replayExecutions, type ExecutionReport } from './execution-report.js';
 export { tradingRoutes } from './http.js';
