@@ -55,7 +55,7 @@ export async function startServerEngine(): Promise<Engine> {
   execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pw}`, '--encoding=UTF8', '--locale=C'], { ...owner, stdio: 'pipe' });
   const port = await getPort({ host: '127.0.0.1' });
   const version = execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim();
-  execFileSync(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200 -c fsync=on`, 'start'], { ...owner, stdio: 'pipe' });
+  execFileSync(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200 -c fsync=on${process.env.BO_PG_SERVER_OPTS ? ' ' + process.env.BO_PG_SERVER_OPTS : ''}`, 'start'], { ...owner, stdio: 'pipe' });
   return {
     url: `postgres://postgres:test@127.0.0.1:${port}/postgres`,
     label: version,

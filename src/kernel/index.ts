@@ -6,3 +6,4 @@ export * from './dates.js';
 export * from './clock.js';
 export * from './config.js';
 export * from './roles.js';
+export * from './yield.js';

@@ -1,4 +1,4 @@
-import type { Client, Pool } from '../db/index.js';
+import { copyInto, copyRow, type Client, type Pool } from '../db/index.js';
 import { canonical, sha256 } from './hash.js';
 
 /** The audit chain starts from this hash. */
@@ -36,24 +36,16 @@ export async function appendAudit(c: Client, events: AuditEvent[]): Promise<void
   const head = await c.query<{ seq: bigint; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   let seq = head.rows[0]?.seq ?? 0n;
   let prev = head.rows[0]?.hash ?? GENESIS;
-  const cols = {
-    seq: [] as string[], at: [] as string[], actor: [] as string[], action: [] as string[], entity: [] as string[],
-    entityId: [] as string[], data: [] as string[], rowHash: [] as string[], prev: [] as string[], hash: [] as string[],
-  };
+  // COPY text, built as the chain is hashed (no array parameters to escape and parse).
+  let rows = '';
   for (const e of events) {
     seq += 1n;
     const at = e.at.toISOString();
     const hash = chainHash(prev, seq, at, e, e.data);
-    cols.seq.push(seq.toString()); cols.at.push(at); cols.actor.push(e.actor); cols.action.push(e.action);
-    cols.entity.push(e.entity); cols.entityId.push(e.entityId); cols.data.push(canonical(e.data));
-    cols.rowHash.push(e.rowHash); cols.prev.push(prev); cols.hash.push(hash);
+    rows += copyRow([seq, at, e.actor, e.action, e.entity, e.entityId, canonical(e.data), e.rowHash, prev, hash]);
     prev = hash;
   }
-  await c.query(
-    `INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, data, row_hash, prev_hash, hash)
-     SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $10::text[])`,
-    [cols.seq, cols.at, cols.actor, cols.action, cols.entity, cols.entityId, cols.data, cols.rowHash, cols.prev, cols.hash],
-  );
+  await copyInto(c, 'audit_log', ['seq', 'at', 'actor', 'action', 'entity', 'entity_id', 'data', 'row_hash', 'prev_hash', 'hash'], rows);
 }
 
 export interface AuditRow {

@@ -6,8 +6,8 @@
 export { addAsset, addAssetIn, listAssets, isoCurrency, type Asset } from './assets.js';
 export { openAccount, openAccountIn, listAccounts, getAccount, ACCOUNT_TYPES, type Account, type AccountType, type OpenAccountInput } from './accounts.js';
 export {
-  postEntries, postEntriesIn, getEntry, getEntriesByKey, listEntries, reverseEntry, likePrefix,
-  type EntryInput, type PostingInput, type Entry, type PostOutcome, type PostContext, type PostMode, type EntryQuery,
+  postEntries, postEntriesIn, stageEntries, writeStagedEntries, getEntry, getEntriesByKey, listEntries, reverseEntry, likePrefix,
+  type EntryInput, type PostingInput, type Entry, type PostOutcome, type PostContext, type PostMode, type EntryQuery, type StagedEntries,
 } from './journal.js';
 export { balances, rolledUpBalances, trialBalance, accountActivity, balanceMismatches, type BalanceRow, type BalanceQuery, type TrialBalance, type Activity } from './balances.js';
 export { closePeriod, closedThrough, listCloses } from './periods.js';

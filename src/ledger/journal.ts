@@ -1,7 +1,7 @@
 import cc from 'currency-codes';
 import { copyInto, copyValue, withTx, type Client, type Pool } from '../db/index.js';
 import {
-  DomainError, fromMinor, newId, notFound, parseDate, toMinor, type Clock, type ErrorDetail,
+  DomainError, fromMinor, newId, notFound, parseDate, toMinor, yieldToLoop, type Clock, type ErrorDetail,
 } from '../kernel/index.js';
 import { appendAudit, lockBooks, type AuditEvent } from './audit.js';
 import { EntriesRejected, LedgerCodes as C } from './errors.js';
@@ -197,68 +197,8 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
     const audit: AuditEvent[] = [];
     const live = () => inputs.map((_, i) => i).filter((i) => outcomes[i] === undefined);
 
-    // Reference data the batch names.
-    const accountNames = new Set<string>();
-    const assetCodes = new Set<string>();
-    for (const i of live()) for (const p of inputs[i]!.postings) { accountNames.add(p.account); assetCodes.add(p.asset); }
-    const cache = internal.accounts;
-    const ask = cache ? [...accountNames].filter((n) => !cache.known.has(n)) : [...accountNames];
-    const accRows = ask.length ? (await c.query<{ id: number; name: string; no_negative: boolean }>(
-      'SELECT id, name, no_negative FROM accounts WHERE name = ANY($1)', [ask])).rows : [];
-    const accounts = new Map<string, { id: number; no_negative: boolean }>(accRows.map((r) => [r.name, r]));
-    if (cache) {
-      for (const n of accountNames) { const k = cache.known.get(n); if (k) accounts.set(n, k); }
-      for (const r of accRows) cache.learnt.set(r.name, { id: r.id, no_negative: r.no_negative });
-    }
-    let assetRows = await c.query<{ code: string; scale: number }>('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
-    const missingAssets = [...assetCodes].filter((a) => !assetRows.rows.some((r) => r.code === a));
-    if (missingAssets.length) {
-      await ensureCurrencies(c, missingAssets, ctx, audit);
-      assetRows = await c.query('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
-    }
-    const assets = new Map(assetRows.rows.map((r) => [r.code, r.scale]));
-    const through = await closedThrough(c);
-
-    // Resolve, convert and check each entry.
-    const prepared: Prepared[] = [];
-    for (const i of live()) {
-      const e = inputs[i]!;
-      const rec = label(e, i);
-      const memo = e.memo ?? '';
-      const legs: Prepared['legs'] = [];
-      const sums = new Map<string, bigint>();
-      let err: ErrorDetail | undefined;
-      for (const [j, p] of e.postings.entries()) {
-        const acc = accounts.get(p.account);
-        if (!acc) { err = { record: rec, field: `postings[${j}].account`, rule: C.ACCOUNT_UNKNOWN, message: `${rec}: account "${p.account}" does not exist (open it first)` }; break; }
-        const scale = assets.get(p.asset);
-        if (scale === undefined) { err = { record: rec, field: `postings[${j}].asset`, rule: C.ASSET_UNKNOWN, message: `${rec}: asset "${p.asset}" is not registered and is not an ISO 4217 currency` }; break; }
-        let minor: bigint;
-        try {
-          minor = toMinor(p.amount, scale, `postings[${j}].amount`);
-        } catch (x) {
-          const de = x as DomainError;
-          err = { record: rec, field: `postings[${j}].amount`, rule: de.code === 'AMOUNT_TOO_PRECISE' ? C.AMOUNT_TOO_PRECISE : C.ENTRY_INVALID, message: `${rec}: ${de.message}${de.code === 'AMOUNT_TOO_PRECISE' ? ` (${p.asset} has scale ${scale})` : ''}` };
-          break;
-        }
-        if (minor === 0n) { err = { record: rec, field: `postings[${j}].amount`, rule: C.ENTRY_INVALID, message: `${rec}: postings[${j}].amount is zero` }; break; }
-        legs.push({ accountId: acc.id, noNegative: acc.no_negative, asset: p.asset, minor });
-        sums.set(p.asset, (sums.get(p.asset) ?? 0n) + minor);
-      }
-      if (!err) {
-        const off = [...sums].find(([, s]) => s !== 0n);
-        if (off) err = { record: rec, field: 'postings', rule: C.ENTRY_UNBALANCED, message: `${rec}: postings in ${off[0]} sum to ${fromMinor(off[1], assets.get(off[0])!)}, not zero` };
-      }
-      if (!err && through && e.date <= through) {
-        err = { record: rec, field: 'date', rule: C.PERIOD_CLOSED, message: `${rec}: date ${e.date} is in a closed period (closed through ${through})` };
-      }
-      if (err) { reject(i, err); continue; }
-      const reversesId = internal.reverses?.get(i) ?? null;
-      prepared.push({
-        index: i, input: e, memo, legs, reverses: null, reversesId,
-        bodyHash: bodyHashOf(e.date, memo, e.postings.map((p, j) => ({ account: p.account, asset: p.asset, minor: legs[j]!.minor })), reversesId),
-      });
-    }
+    const resolved = await resolveEntries(c, inputs, live(), ctx, internal, label, reject, audit);
+    const prepared = resolved.prepared;
 
     // Idempotency: keys already booked, and keys repeated inside the batch.
     // One index lookup per key (LATERAL): with thousands of keys in `= ANY($1)` the planner may
@@ -322,7 +262,7 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
           const leg = p.legs.find((l) => `${l.accountId}|${l.asset}` === broken[0])!;
           const name = p.input.postings[p.legs.indexOf(leg)]!.account;
           const rec = label(p.input, p.index);
-          reject(p.index, { record: rec, field: 'postings', rule: C.NEGATIVE_BALANCE, message: `${rec}: account "${name}" may not go negative; ${leg.asset} balance would be ${fromMinor(broken[1], assets.get(leg.asset)!)}` });
+          reject(p.index, { record: rec, field: 'postings', rule: C.NEGATIVE_BALANCE, message: `${rec}: account "${name}" may not go negative; ${leg.asset} balance would be ${fromMinor(broken[1], resolved.assets.get(leg.asset)!)}` });
           continue;
         }
         for (const [k, v] of after) bal.set(k, v);
@@ -348,6 +288,84 @@ export async function postEntriesIn(c: Client, inputs: EntryInput[], ctx: PostCo
   }
 }
 
+/**
+ * Reference data, conversion and the checks of each live entry (accounts and assets exist, amounts
+ * fit their asset's scale, non-zero, balanced per asset, not in a closed period): entries that
+ * pass come back prepared (legs in minor units, body hash); the others are `reject`ed.
+ * With `audit` undefined (staging, outside the books lock) nothing is written: an unknown
+ * currency is left unknown, for postEntriesIn to register.
+ */
+async function resolveEntries(
+  c: Client | Pool, inputs: EntryInput[], liveIdx: number[], ctx: PostContext, internal: Internal,
+  label: (e: EntryInput | undefined, i: number) => string, reject: (i: number, d: ErrorDetail) => void, audit: AuditEvent[] | undefined,
+): Promise<{ prepared: Prepared[]; assets: Map<string, number> }> {
+  // Reference data the batch names.
+  const accountNames = new Set<string>();
+  const assetCodes = new Set<string>();
+  for (const i of liveIdx) for (const p of inputs[i]!.postings) { accountNames.add(p.account); assetCodes.add(p.asset); }
+  const cache = internal.accounts;
+  const ask = cache ? [...accountNames].filter((n) => !cache.known.has(n)) : [...accountNames];
+  const accRows = ask.length ? (await c.query<{ id: number; name: string; no_negative: boolean }>(
+    'SELECT id, name, no_negative FROM accounts WHERE name = ANY($1)', [ask])).rows : [];
+  const accounts = new Map<string, { id: number; no_negative: boolean }>(accRows.map((r) => [r.name, r]));
+  if (cache) {
+    for (const n of accountNames) { const k = cache.known.get(n); if (k) accounts.set(n, k); }
+    for (const r of accRows) cache.learnt.set(r.name, { id: r.id, no_negative: r.no_negative });
+  }
+  let assetRows = await c.query<{ code: string; scale: number }>('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
+  const missingAssets = [...assetCodes].filter((a) => !assetRows.rows.some((r) => r.code === a));
+  if (missingAssets.length && audit) {
+    await ensureCurrencies(c as Client, missingAssets, ctx, audit);
+    assetRows = await c.query('SELECT code, scale FROM assets WHERE code = ANY($1)', [[...assetCodes]]);
+  }
+  const assets = new Map(assetRows.rows.map((r) => [r.code, r.scale]));
+  const through = await closedThrough(c);
+
+  // Resolve, convert and check each entry.
+  const prepared: Prepared[] = [];
+  let n = 0;
+  for (const i of liveIdx) {
+    if (++n % 500 === 0) await yieldToLoop();
+    const e = inputs[i]!;
+    const rec = label(e, i);
+    const memo = e.memo ?? '';
+    const legs: Prepared['legs'] = [];
+    const sums = new Map<string, bigint>();
+    let err: ErrorDetail | undefined;
+    for (const [j, p] of e.postings.entries()) {
+      const acc = accounts.get(p.account);
+      if (!acc) { err = { record: rec, field: `postings[${j}].account`, rule: C.ACCOUNT_UNKNOWN, message: `${rec}: account "${p.account}" does not exist (open it first)` }; break; }
+      const scale = assets.get(p.asset);
+      if (scale === undefined) { err = { record: rec, field: `postings[${j}].asset`, rule: C.ASSET_UNKNOWN, message: `${rec}: asset "${p.asset}" is not registered and is not an ISO 4217 currency` }; break; }
+      let minor: bigint;
+      try {
+        minor = toMinor(p.amount, scale, `postings[${j}].amount`);
+      } catch (x) {
+        const de = x as DomainError;
+        err = { record: rec, field: `postings[${j}].amount`, rule: de.code === 'AMOUNT_TOO_PRECISE' ? C.AMOUNT_TOO_PRECISE : C.ENTRY_INVALID, message: `${rec}: ${de.message}${de.code === 'AMOUNT_TOO_PRECISE' ? ` (${p.asset} has scale ${scale})` : ''}` };
+        break;
+      }
+      if (minor === 0n) { err = { record: rec, field: `postings[${j}].amount`, rule: C.ENTRY_INVALID, message: `${rec}: postings[${j}].amount is zero` }; break; }
+      legs.push({ accountId: acc.id, noNegative: acc.no_negative, asset: p.asset, minor });
+      sums.set(p.asset, (sums.get(p.asset) ?? 0n) + minor);
+    }
+    if (!err) {
+      const off = [...sums].find(([, s]) => s !== 0n);
+      if (off) err = { record: rec, field: 'postings', rule: C.ENTRY_UNBALANCED, message: `${rec}: postings in ${off[0]} sum to ${fromMinor(off[1], assets.get(off[0])!)}, not zero` };
+    }
+    if (!err && through && e.date <= through) {
+      err = { record: rec, field: 'date', rule: C.PERIOD_CLOSED, message: `${rec}: date ${e.date} is in a closed period (closed through ${through})` };
+    }
+    if (err) { reject(i, err); continue; }
+    const reversesId = internal.reverses?.get(i) ?? null;
+    prepared.push({
+      index: i, input: e, memo, legs, reverses: null, reversesId,
+      bodyHash: bodyHashOf(e.date, memo, e.postings.map((p, j) => ({ account: p.account, asset: p.asset, minor: legs[j]!.minor })), reversesId),
+    });
+  }
+  return { prepared, assets };
+}
+
 /** A database refusal that code should have caught first: still a clear message, never a 500 with SQL. */
 function translateDbError(e: unknown): unknown {
   const pgErr = e as { code?: string; message?: string; constraint?: string };
@@ -361,9 +379,28 @@ function translateDbError(e: unknown): unknown {
 }
 
 async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audit: AuditEvent[], actors?: string[]): Promise<string[]> {
-  const n = batch.length;
-  const last = (await c.query<{ last: bigint }>(`SELECT setval('journal_entry_seq', nextval('journal_entry_seq') + $1 - 1) AS last`, [n])).rows[0]!.last;
-  let seq = last - BigInt(n) + 1n;
+  const r = await renderEntries(batch, await reserveSeqs(c, batch.length), ctx, audit, actors);
+  await writeRendered(c, r, audit);
+  return r.ids;
+}
+
+/** The first of n consecutive journal seqs, reserved (migration 0017: atomic, lock held only for the reservation). */
+async function reserveSeqs(c: Client | Pool, n: number): Promise<bigint> {
+  return BigInt((await c.query<{ first: string }>(`SELECT reserve_seq('journal_entry_seq', $1)::text AS first`, [n])).rows[0]!.first);
+}
+
+/** A batch of entries numbered, hashed and in COPY's text format: what writeRendered sends. */
+interface Rendered {
+  ids: string[];
+  entryRows: string;
+  postingRows: string;
+  /** Balance changes per (account, asset), sorted (the lock order). */
+  deltas: { a: number; s: string; v: bigint; nn: boolean }[];
+}
+
+/** Number the batch from `firstSeq`, make its rows' text, and queue its audit events (row hashes included). */
+async function renderEntries(batch: Prepared[], firstSeq: bigint, ctx: PostContext, audit: AuditEvent[], actors?: string[]): Promise<Rendered> {
+  let seq = firstSeq;
   const at = ctx.clock.now();
   const atIso = at.toISOString();
   const ids: string[] = [];
@@ -372,6 +409,7 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
   const delta = new Map<string, { a: number; s: string; v: bigint; nn: boolean }>();
   const atText = copyValue(atIso);
   for (const p of batch) {
+    if (ids.length % 500 === 499) await yieldToLoop();
     const id = newId('je');
     ids.push(id);
     const s = seq.toString();
@@ -398,10 +436,16 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
     });
     seq += 1n;
   }
-  await copyInto(c, 'journal_entries', ['seq', 'id', 'idempotency_key', 'body_hash', 'effective_date', 'memo', 'recorded_at', 'created_by', 'reverses'], entryRows);
-  // One COPY for all the batch's postings: the posting check runs once, over whole entries.
-  await copyInto(c, 'postings', ['entry_seq', 'line', 'account_id', 'asset', 'amount', 'effective_date'], postingRows);
   const deltas = [...delta.values()].filter((d) => d.v !== 0n).sort((x, y) => x.a - y.a || (x.s < y.s ? -1 : 1));
+  return { ids, entryRows, postingRows, deltas };
+}
+
+/** Write a rendered batch and its audit events (the caller holds the books lock). */
+async function writeRendered(c: Client, r: Rendered, audit: AuditEvent[]): Promise<void> {
+  await copyInto(c, 'journal_entries', ['seq', 'id', 'idempotency_key', 'body_hash', 'effective_date', 'memo', 'recorded_at', 'created_by', 'reverses'], r.entryRows);
+  // One COPY for all the batch's postings: the posting check runs once, over whole entries.
+  await copyInto(c, 'postings', ['entry_seq', 'line', 'account_id', 'asset', 'amount', 'effective_date'], r.postingRows);
+  const deltas = r.deltas;
   if (deltas.length) {
     // Two steps, not INSERT .. ON CONFLICT DO UPDATE: PostgreSQL checks the no-negative CHECK on
     // the proposed insert row (the delta alone) before it takes the update path.
@@ -420,7 +464,61 @@ async function writeEntries(c: Client, batch: Prepared[], ctx: PostContext, audi
     );
   }
   await appendAudit(c, audit);
-  return ids;
+}
+
+/**
+ * A batch of entries checked, numbered and hashed ahead of its write, outside the books lock: the
+ * first stage of a pipeline (booking prepares the next chunk while the database writes this one).
+ * Made by stageEntries, written by writeStagedEntries.
+ */
+export interface StagedEntries {
+  /** The entries' ids, in input order (every input is written). */
+  ids: string[];
+  keys: string[];
+  rendered: Rendered;
+  audit: AuditEvent[];
+}
+
+/**
+ * Stage a batch in which every entry must be posted (mode 'all'), outside the books lock: the
+ * same checks as postEntriesIn on what is committed now (accounts, assets, amounts, balance per
+ * asset, closed periods, keys not used yet), seqs reserved, rows and row hashes made.
+ * @returns undefined when the batch is not for the fast path: an entry that would be refused or is
+ *   a duplicate, an unknown currency to register, a leg on a no-negative account. The caller then
+ *   posts the same inputs with postEntriesIn, which reports or handles each case.
+ */
+export async function stageEntries(pool: Pool, inputs: EntryInput[], ctx: PostContext, accounts?: Internal['accounts']): Promise<StagedEntries | undefined> {
+  if (!inputs.length) return undefined;
+  for (const [i, e] of inputs.entries()) if (checkShape(e, i)) return undefined;
+  let refused = false;
+  const { prepared } = await resolveEntries(pool, inputs, inputs.map((_, i) => i), ctx, { accounts }, describe, () => { refused = true; }, undefined);
+  if (refused || prepared.length !== inputs.length) return undefined;
+  if (prepared.some((p) => p.legs.some((l) => l.noNegative))) return undefined;
+  const keys = prepared.map((p) => p.input.key);
+  if (new Set(keys).size !== keys.length) return undefined;
+  const used = await pool.query(
+    `SELECT 1 FROM unnest($1::text[]) AS k(key) WHERE EXISTS (SELECT 1 FROM journal_entries WHERE idempotency_key = k.key) LIMIT 1`, [keys]);
+  if (used.rowCount) return undefined;
+  const audit: AuditEvent[] = [];
+  const rendered = await renderEntries(prepared, await reserveSeqs(pool, prepared.length), ctx, audit);
+  return { ids: rendered.ids, keys, rendered, audit };
+}
+
+/**
+ * Write a staged batch in the caller's transaction, under the books lock (taken here). What was
+ * checked when it was staged is held by the database: a key used since is refused by its unique
+ * index, a period closed since by the posting check, an account or asset gone by the foreign keys,
+ * so the transaction fails and nothing is written; the caller rolls back and posts the inputs
+ * with postEntriesIn.
+ */
+export async function writeStagedEntries(c: Client, staged: StagedEntries): Promise<string[]> {
+  await lockBooks(c);
+  try {
+    await writeRendered(c, staged.rendered, staged.audit);
+  } catch (e) {
+    throw translateDbError(e);
+  }
+  return staged.ids;
 }
 
 interface EntryRow {

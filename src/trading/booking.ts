@@ -1,6 +1,6 @@
 import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
-import { Dec, fromMinor, newId, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
-import { closedThrough, lockBooks, openAccountIn, postEntriesIn, type EntryInput } from '../ledger/index.js';
+import { Dec, DomainError, fromMinor, newId, yieldToLoop, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
+import { closedThrough, lockBooks, openAccountIn, postEntriesIn, stageEntries, writeStagedEntries, type EntryInput, type StagedEntries } from '../ledger/index.js';
 import { customerLedgerAccounts } from '../reference/index.js';
 import { settlementDateFor } from './settlement-date.js';
 import { computeFees, FeeBook } from './fees.js';
@@ -211,6 +211,14 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
  * final state. Idempotent per (source, exec id): a record seen before books nothing. A record that
  * cannot be booked is quarantined with its reason; the rest are booked. Records are processed in
  * order, in chunks of one transaction each.
+ *
+ * Pipelined: while the database writes chunk k (under the books lock), the next chunk is read,
+ * priced, checked, numbered and hashed (stageEntries, no lock), knowing what chunk k books
+ * (`Carry`). Whatever makes a staged chunk unfit (an entry the ledger would refuse or report as a
+ * duplicate, a no-negative account, another writer that booked the same execution or key in the
+ * meantime: the write fails and rolls back) sends that chunk down the careful path, one
+ * transaction doing all of it under the lock as before, and the chunk after it is staged again.
+ * The books are the same either way.
  */
 export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<ImportResult> {
   const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
@@ -219,19 +227,78 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
   // Ledger accounts known to exist (accounts are never deleted), across the import's chunks; what
   // a chunk learns is kept only once it has committed (a retried or failed chunk teaches nothing).
   const accounts: AccountCache = new Map();
-  for (let i = 0; i < items.length; i += chunk) {
-    const part = items.slice(i, i + chunk);
+  const parts: (ExecutionInput | UnreadableRecord)[][] = [];
+  for (let i = 0; i < items.length; i += chunk) parts.push(items.slice(i, i + chunk));
+
+  /** The careful path: one transaction under the books lock does the whole chunk. */
+  const careful = async (part: (ExecutionInput | UnreadableRecord)[]) => {
     const learnt: AccountCache = new Map();
     const r = await withTx(pool, async (c) => {
       learnt.clear();
       await lockBooks(c);
       const ref = await loadRef(c);
-      return bookChunk(c, part, ref, ctx, touched, { known: accounts, learnt });
+      const plan = await planChunk(c, part, ref, undefined);
+      await openNeeded(c, plan.entries, { known: accounts, learnt }, ctx);
+      // Every record was checked against what the ledger checks; a refusal here is a bug, not bad input.
+      const outcomes = plan.entries.length ? await postEntriesIn(c, plan.entries, ctx, 'all', { accounts: { known: accounts, learnt } }) : [];
+      await writePlan(c, plan, new Map(outcomes.map((o) => [o.key, 'id' in o ? o.id : ''])), ctx);
+      return plan;
     });
-    // Counted once the chunk has committed (a retried transaction counts once).
-    result.booked += r.booked; result.duplicates += r.duplicates; result.ignored += r.ignored; result.quarantined.push(...r.quarantined);
     for (const [k, v] of learnt) accounts.set(k, v);
-    opts.onProgress?.(Math.min(i + chunk, items.length));
+    return r;
+  };
+  /** Stage a chunk: plan and price it, open the accounts it needs, check and number its entries. */
+  const stage = async (part: (ExecutionInput | UnreadableRecord)[], carry: Carry | undefined) => {
+    const ref = await loadRef(pool);
+    const plan = await planChunk(pool, part, ref, carry);
+    const learnt: AccountCache = new Map();
+    if (needs(plan.entries, accounts)) {
+      await withTx(pool, async (c) => { learnt.clear(); await openNeeded(c, plan.entries, { known: accounts, learnt }, ctx); });
+    }
+    const staged = plan.entries.length ? await stageEntries(pool, plan.entries, ctx, { known: accounts, learnt }) : undefined;
+    // Accounts opened in their own committed transaction, or looked up: they exist.
+    for (const [k, v] of learnt) accounts.set(k, v);
+    return { plan, staged };
+  };
+  const write = (plan: Plan, staged: StagedEntries | undefined) => withTx(pool, async (c) => {
+    await lockBooks(c);
+    const ids = staged ? await writeStagedEntries(c, staged) : [];
+    await writePlan(c, plan, new Map(plan.entries.map((e, j) => [e.key, ids[j]!])), ctx);
+    return plan;
+  });
+
+  const settle = (p: Plan) => {
+    // Counted once the chunk has committed (a retried transaction counts once).
+    result.booked += p.out.booked; result.duplicates += p.out.duplicates; result.ignored += p.out.ignored; result.quarantined.push(...p.out.quarantined);
+    for (const t of p.touched) touched.add(t);
+  };
+  let next = parts.length ? stage(parts[0]!, undefined).catch((e: unknown) => e as Error) : undefined;
+  for (let k = 0; k < parts.length; k++) {
+    const s = await next!;
+    const part = parts[k]!;
+    const following = parts[k + 1];
+    let done: Plan;
+    if (s instanceof Error || (!s.staged && s.plan.entries.length)) {
+      // Staging found something only the careful path handles (or failed): this chunk that way.
+      if (s instanceof Error && !(s instanceof DomainError) && !isDbError(s)) throw s;
+      done = await careful(part);
+      next = following ? stage(following, undefined).catch((e: unknown) => e as Error) : undefined;
+    } else {
+      const w = write(s.plan, s.staged);
+      next = following ? stage(following, carryOf(s.plan)).catch((e: unknown) => e as Error) : undefined;
+      try {
+        done = await w;
+      } catch (e) {
+        if (!(e instanceof DomainError) && !isDbError(e)) throw e;
+        // Rolled back: the careful path for this chunk, and the next one staged again (it was
+        // staged on what this chunk would have written).
+        await next;
+        done = await careful(part);
+        next = following ? stage(following, undefined).catch((x: unknown) => x as Error) : undefined;
+      }
+    }
+    settle(done);
+    opts.onProgress?.(Math.min((k + 1) * chunk, items.length));
   }
   if (touched.size) {
     const pairs = [...touched].map((k) => k.split('\u0000') as [string, string]);
@@ -242,15 +309,62 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
   return result;
 }
 
+/** An error PostgreSQL raised (it has an SQLSTATE): a constraint, a lock timeout, a serialization failure... */
+const isDbError = (e: unknown): boolean => typeof (e as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
+
 interface Booked { trade: TradeRow; postings: { account: string; asset: string; amount: string }[] }
 
 /** Ledger accounts by name: their id and no-negative rule (what postEntriesIn looks up). */
 type AccountCache = Map<string, { id: number; no_negative: boolean }>;
 
-async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[], ref: Ref, ctx: Ctx, touched: Set<string>, accounts: { known: AccountCache; learnt: AccountCache }): Promise<Omit<ImportResult, 'received'>> {
+/** What a chunk books, decided before anything is written. */
+interface Plan {
+  out: Omit<ImportResult, 'received'>;
+  quarantine: { id: string; x: UnreadableRecord }[];
+  newTrades: TradeRow[];
+  entries: EntryInput[];
+  execRows: { source: string; exec_id: string; kind: string; ref: string | null; trade: string | null; raw: string }[];
+  ended: { id: string; status: 'canceled' | 'corrected'; reversalKey: string }[];
+  /** (account, symbol) pairs whose lots change. */
+  touched: string[];
+  /** What the chunk leaves booked, by source and exec id, and what it takes off the books: for the next chunk's cancels and corrections. */
+  live: Map<string, Booked[]>;
+  dead: Set<string>;
+  /** Source and exec id of every record the chunk takes (booked, ignored, cancels...). */
+  taken: Set<string>;
+}
+
+/** What a chunk being written leaves for the next one, planned before it commits. */
+interface Carry { live: Map<string, Booked[]>; dead: Set<string>; taken: Set<string> }
+const carryOf = (p: Plan): Carry => ({ live: p.live, dead: p.dead, taken: p.taken });
+
+/** Does any posting name an account not known yet? */
+function needs(entries: EntryInput[], known: AccountCache): boolean {
+  for (const e of entries) for (const p of e.postings) if (!known.has(p.account)) return true;
+  return false;
+}
+
+/** Open the ledger accounts the street side and fees need (the customers' are opened with them). */
+async function openNeeded(c: Client, entries: EntryInput[], accounts: { known: AccountCache; learnt: AccountCache }, ctx: Ctx): Promise<void> {
+  const needed = new Set<string>();
+  for (const e of entries) for (const p of e.postings) if (!accounts.known.has(p.account)) needed.add(p.account);
+  if (!needed.size) return;
+  const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((r) => r.name));
+  for (const name of needed) {
+    if (existing.has(name)) continue;
+    const type = name.startsWith('income:') ? 'income' : name.startsWith('liabilities:') || name.startsWith('customers:') ? 'liability' : 'asset';
+    await openAccountIn(c, { name, type, owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, ctx);
+  }
+}
+
+/**
+ * Read, validate and price a chunk: nothing is written. `carry` is what the chunk before it books
+ * while it is still being written (not committed, so not in the database yet).
+ */
+async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRecord)[], ref: Ref, carry: Carry | undefined): Promise<Plan> {
   const out: Omit<ImportResult, 'received'> = { booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
-  const now = ctx.clock.now().toISOString();
   const quarantine: { id: string; x: UnreadableRecord }[] = [];
+  const touched: string[] = [];
   const q = (x: UnreadableRecord) => {
     const id = newId('qr');
     quarantine.push({ id, x });
@@ -263,11 +377,14 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
     'SELECT source, exec_id FROM executions WHERE (source, exec_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
     [inputs.map((x) => x.source), inputs.map((x) => x.execId)]);
   const known = new Set(seen.rows.map((r) => `${r.source}\u0000${r.exec_id}`));
+  if (carry) for (const k of carry.taken) known.add(k);
 
   // Trades that cancels and corrections may refer to, by the execution that booked them (a block
   // fill booked one child trade per allocation): in the database, or booked earlier in this chunk.
   const refs = inputs.filter((x) => x.kind === 'cancel' || x.kind === 'correct').map((x) => x.refExecId ?? '');
   const live = new Map<string, Booked[]>();
+  const dead = new Set<string>();
+  const taken = new Set<string>();
   if (refs.length) {
     const { rows } = await c.query(
       `SELECT x.exec_id AS by_exec, t.*, e.id AS entry_id FROM executions x
@@ -281,15 +398,23 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
       const booked: Booked = { trade: { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' }, postings: ps.rows.map((p) => ({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) })) };
       live.set(key, [...(live.get(key) ?? []), booked]);
     }
+    // The chunk being written: what it books and what it takes off the books are not committed yet.
+    if (carry) {
+      for (const k of carry.dead) live.delete(k);
+      for (const [k, v] of carry.live) live.set(k, v);
+    }
   }
 
   const newTrades: TradeRow[] = [];
   const entries: EntryInput[] = [];
-  const execRows: { source: string; exec_id: string; kind: string; ref: string | null; trade: string | null; raw: string }[] = [];
-  const ended: { id: string; status: 'canceled' | 'corrected'; reversalKey: string }[] = [];
-  const inBatch = new Set<string>();
+  const execRows: Plan['execRows'] = [];
+  const ended: Plan['ended'] = [];
+  const inBatch = taken;
+  const booked_ = new Map<string, Booked[]>();
 
+  let n = 0;
   for (const x of inputs) {
+    if (++n % 200 === 0) await yieldToLoop();
     const k = `${x.source}\u0000${x.execId}`;
     if (known.has(k) || inBatch.has(k)) { out.duplicates++; continue; }
     const fail = (e: unknown) => {
@@ -325,14 +450,18 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
           const reversalKey = `${x.kind}:${x.source}:${x.execId}${targets.length > 1 ? `:${i + 1}` : ''}`;
           entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.postings.map((p) => ({ ...p, amount: p.amount.startsWith('-') ? p.amount.slice(1) : `-${p.amount}` })) });
           ended.push({ id: target.trade.id, status: x.kind === 'cancel' ? 'canceled' : 'corrected', reversalKey });
-          touched.add(`${target.trade.account}\u0000${target.trade.symbol}`);
+          touched.push(`${target.trade.account}\u0000${target.trade.symbol}`);
         });
-        live.delete(`${x.source}\u0000${x.refExecId}`);
+        const refKey = `${x.source}\u0000${x.refExecId}`;
+        live.delete(refKey);
+        booked_.delete(refKey);
+        dead.add(refKey);
         if (booked) {
-          for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
+          for (const t of booked.trades) { newTrades.push(t); touched.push(`${t.account}\u0000${t.symbol}`); }
           entries.push(...booked.entries);
           const nt = booked.trades[0]!;
-          live.set(k, [{ trade: nt, postings: booked.entries[0]!.postings }]);
+          const b = [{ trade: nt, postings: booked.entries[0]!.postings }];
+          live.set(k, b); booked_.set(k, b); dead.delete(k);
           execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: nt.id, raw: x.raw });
         } else {
           execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: targets[0]!.trade.id, raw: x.raw });
@@ -342,9 +471,10 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
         continue;
       }
       const booked = priceFill(x, ref, null);
-      for (const t of booked.trades) { newTrades.push(t); touched.add(`${t.account}\u0000${t.symbol}`); }
+      for (const t of booked.trades) { newTrades.push(t); touched.push(`${t.account}\u0000${t.symbol}`); }
       entries.push(...booked.entries);
-      live.set(k, booked.trades.map((t, i) => ({ trade: t, postings: booked.entries[i]!.postings })));
+      const b = booked.trades.map((t, i) => ({ trade: t, postings: booked.entries[i]!.postings }));
+      live.set(k, b); booked_.set(k, b);
       execRows.push({ source: x.source, exec_id: x.execId, kind: 'book', ref: null, trade: booked.trades[0]!.id, raw: x.raw });
       inBatch.add(k);
       out.booked++;
@@ -352,27 +482,26 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
       fail(e);
     }
   }
+  return { out, quarantine, newTrades, entries, execRows, ended, touched, live: booked_, dead, taken };
+}
 
-  // Ledger accounts the street side and fees need.
-  const needed = new Set<string>();
-  for (const e of entries) for (const p of e.postings) if (!accounts.known.has(p.account)) needed.add(p.account);
-  if (needed.size) {
-    const existing = new Set((await c.query<{ name: string }>('SELECT name FROM accounts WHERE name = ANY($1)', [[...needed]])).rows.map((r) => r.name));
-    for (const name of needed) {
-      if (existing.has(name)) continue;
-      const type = name.startsWith('income:') ? 'income' : name.startsWith('liabilities:') || name.startsWith('customers:') ? 'liability' : 'asset';
-      await openAccountIn(c, { name, type, owner: name.startsWith('assets:street:') ? name.slice(14) : 'firm' }, ctx);
-    }
-  }
-  // Every record was checked against what the ledger checks; a refusal here is a bug, not bad input.
-  const outcomes = entries.length ? await postEntriesIn(c, entries, ctx, 'all', { accounts }) : [];
-  const entryIds = new Map(outcomes.map((o) => [o.key, 'id' in o ? o.id : '']));
-
+/** Write a planned chunk's trades, executions and quarantined records (its entries are written: their ids by key). */
+async function writePlan(c: Client, plan: Plan, entryIds: Map<string, string>, ctx: Ctx): Promise<void> {
+  const now = ctx.clock.now().toISOString();
+  const { newTrades, ended, execRows, quarantine } = plan;
   if (newTrades.length) {
     const T = newTrades;
+    // A correction of a fill that an earlier chunk booked while this one was being planned: that
+    // fill's FIFO place was not known yet; it is now (the earlier chunk has committed).
+    const unknownPlace = T.filter((t) => t.fifo_seq === null && t.replaces && !T.some((o) => o.id === t.replaces));
+    if (unknownPlace.length) {
+      const r = await c.query<{ id: string; fifo_seq: string }>('SELECT id, fifo_seq::text AS fifo_seq FROM trades WHERE id = ANY($1)', [unknownPlace.map((t) => t.replaces!)]);
+      const place = new Map(r.rows.map((x) => [x.id, x.fifo_seq]));
+      for (const t of unknownPlace) t.fifo_seq = place.get(t.replaces!) ?? null;
+    }
     // FIFO places: a range reserved for the new fills; a correction copies the corrected fill's.
     const fresh = T.filter((t) => t.fifo_seq === null && !(t.replaces && T.some((o) => o.id === t.replaces))).length;
-    let next = fresh ? BigInt((await c.query<{ last: bigint }>(`SELECT setval('trade_fifo_seq', nextval('trade_fifo_seq') + $1 - 1) AS last`, [fresh])).rows[0]!.last) - BigInt(fresh) + 1n : 0n;
+    let next = fresh ? BigInt((await c.query<{ first: string }>(`SELECT reserve_seq('trade_fifo_seq', $1)::text AS first`, [fresh])).rows[0]!.first) : 0n;
     const byId = new Map(T.map((t) => [t.id, t]));
     for (const t of T) {
       if (t.fifo_seq !== null) continue;
@@ -402,5 +531,4 @@ async function bookChunk(c: Client, part: (ExecutionInput | UnreadableRecord)[],
       [quarantine.map((q) => q.id), quarantine.map((q) => q.x.source), quarantine.map((q) => q.x.record), quarantine.map((q) => q.x.format), quarantine.map((q) => q.x.raw),
         quarantine.map((q) => q.x.reason), quarantine.map((q) => q.x.field ?? null), quarantine.map((q) => q.x.rule ?? null), now]);
   }
-  return out;
 }
