@@ -4,7 +4,7 @@ import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
 import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
 import { importPrices } from '../reference/index.js';
-import { importExecutions, listTrades, positions, listLots, listRealized, listQuarantine, retryQuarantined, cashAvailable, inventory } from './index.js';
+import { bookExecutions, readExecutions, importExecutions, listTrades, positions, listLots, listRealized, listQuarantine, retryQuarantined, cashAvailable, inventory } from './index.js';
 
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const db = await testDb();
@@ -83,6 +83,50 @@ describe('booking executions from CSV', () => {
     const live = await listTrades(pool, { account: 'C1003', status: 'booked' });
     expect(live.map((t) => [t.execId, t.quantity, t.price])).toEqual([['X4', '120', '402.50']]);
     expect(await balances(pool, { account: 'assets:street:GSCO' })).toContainEqual({ account: 'assets:street:GSCO', asset: 'MSFT', balance: '120' });
+  });
+
+  it('books each execution once when two imports of the same file run at once, in small chunks', async () => {
+    // 60 records of C1001 in MSFT (source "pipe"): buys of 1..n shares; every 7th cancels the fill two
+    // before it and every 11th corrects the fill before it to one share more, so cancels and
+    // corrections refer across the chunk boundaries of both imports (chunks of 3 and of 4).
+    const lines = [HEADER];
+    const standing = new Map<string, number>();
+    for (let i = 1; i <= 60; i++) {
+      const id = `P${i}`;
+      const prev = `P${i - 1}`, before = `P${i - 2}`;
+      if (i % 7 === 0 && standing.has(before)) {
+        lines.push(`${id},C1001,MSFT,buy,,,2026-03-05,GSCO,USD,cancel,${before}`);
+        standing.delete(before);
+      } else if (i % 11 === 0 && standing.has(prev)) {
+        const q = standing.get(prev)! + 1;
+        lines.push(`${id},C1001,MSFT,buy,${q},400.00,2026-03-05,GSCO,USD,correct,${prev}`);
+        standing.delete(prev);
+        standing.set(id, q);
+      } else {
+        lines.push(`${id},C1001,MSFT,buy,${i},400.00,2026-03-05,GSCO,USD,,`);
+        standing.set(id, i);
+      }
+    }
+    const text = lines.join('\n');
+    const [a, b] = await Promise.all([
+      bookExecutions(pool, readExecutions(text, 'csv', 'pipe'), ctx, { chunk: 3 }),
+      bookExecutions(pool, readExecutions(text, 'csv', 'pipe'), ctx, { chunk: 4 }),
+    ]);
+    // Each record taken once, by one import or the other; nothing quarantined.
+    expect(a.booked + b.booked).toBe(60);
+    expect(a.duplicates + b.duplicates).toBe(60);
+    expect([...a.quarantined, ...b.quarantined]).toEqual([]);
+    const live = await listTrades(pool, { account: 'C1001', symbol: 'MSFT', status: 'booked' });
+    expect(live.filter((t) => t.source === 'pipe').map((t) => [t.execId, Number(t.quantity)]).sort()).toEqual([...standing].sort());
+    const total = [...standing.values()].reduce((x, y) => x + y, 0);
+    expect(await positions(pool, { account: 'C1001', security: 'MSFT' })).toMatchObject([{ quantity: String(total) }]);
+    // The lots hold what stands, the books balance and the audit chain verifies.
+    expect((await listLots(pool, 'C1001', 'MSFT')).reduce((x, l) => x + Number(l.remaining), 0)).toBe(total);
+    for (const t of (await trialBalance(pool)).totals) expect(t.debit).toBe(t.credit);
+    expect((await verifyAudit(pool)).ok).toBe(true);
+    // Sent once more: nothing changes.
+    const again = await bookExecutions(pool, readExecutions(text, 'csv', 'pipe'), ctx, { chunk: 5 });
+    expect(again).toMatchObject({ booked: 0, duplicates: 60 });
   });
 
   it('retries a quarantined record once it is fixed', async () => {

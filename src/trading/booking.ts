@@ -278,8 +278,11 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
     const part = parts[k]!;
     const following = parts[k + 1];
     let done: Plan;
-    if (s instanceof Error || (!s.staged && s.plan.entries.length)) {
+    if (s instanceof Error || (!s.staged && s.plan.entries.length) || s.plan.quarantine.length) {
       // Staging found something only the careful path handles (or failed): this chunk that way.
+      // So does a chunk with a record to quarantine: the reason may rest on what another import
+      // had not committed yet when the chunk was planned (a cancel of a fill it books), so it is
+      // decided again under the lock.
       if (s instanceof Error && !(s instanceof DomainError) && !isDbError(s)) throw s;
       done = await careful(part);
       next = following ? stage(following, undefined).catch((e: unknown) => e as Error) : undefined;
