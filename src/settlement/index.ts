@@ -12,7 +12,8 @@ export {
   type ObligationView, type NetCashView, type NettingReport, type CurrencyAmount, type TradeSide, type SyntheticOptions,
 } from './netting.js';
 export {
-  computeObligations, listObligations, nettingReport,
+  computeObligations, listObligations, nettingReport, planObligationAdjustments, adjustObligationsIn, lockForSecurityEvent,
+  type SecurityEvent, type ObligationAdjustment, type ObligationAdjustmentPlan,
   type NettingRun, type ObligationChanges, type ObligationQuery, type DatedNettingReport, type SettlementCtx,
 } from './obligations.js';
 export { settlementCommands, type WithDb, type Print } from './cli.js';

@@ -30,7 +30,13 @@
  * - our side: the firm's SSI (party FIRM) gives our BIC and safekeeping account; without one, the
  *   configured ones (--our-bic, --safekeeping-account; BACKOFFICE_BIC, BACKOFFICE_SAFEKEEPING_ACCOUNT).
  * - both SSIs must name the same place of settlement.
+ * - cash correspondents (cash_bic, cash_account) of either SSI become the cash parties of an
+ *   instruction against payment (sese.023 CshPties, MT541/543 sequence E3); free of payment, none.
  * The parties sent are kept with the instruction, so its message can be shown as sent.
+ *
+ * The security is named by its current identifiers: an obligation follows a symbol change or a
+ * split once corporate actions applies it (obligations.ts, adjustObligationsIn), so the ISIN and
+ * quantity instructed are those of the security as it is now.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -101,6 +107,8 @@ export interface InstructionParties {
   placeBic: string;
   counterparty: InstructionObligation['counterparty'];
   agent?: InstructionObligation['agent'];
+  /** Cash correspondents of the SSIs (cash_bic, cash_account), ours and the counterparty's; used against payment only. */
+  cash?: InstructionObligation['cash'];
   /** The SSIs used (null: reference data or configuration). */
   ssi: { theirs: string | null; ours: string | null };
 }
@@ -139,7 +147,10 @@ export function partiesFor(book: SsiBook, r: PartyRow, defaults: { ourBic?: stri
     else if (theirs.agentBic) agent = { bic: theirs.agentBic, account: theirs.account };
     else return { rule: SsiCodes.MISSING, reason: `${r.counterparty}'s SSI ${theirs.id} names its agent only by participant number, which only DTC instructions carry: add the agent's BIC` };
   }
-  return { parties: { ourBic, account, placeBic, counterparty, ...(agent ? { agent } : {}), ssi: { theirs: theirs?.id ?? null, ours: ours?.id ?? null } } };
+  const correspondent = (s: typeof theirs) => (s?.cashBic ? { bic: s.cashBic, ...(s.cashAccount ? { account: s.cashAccount } : {}) } : undefined);
+  const cashOurs = correspondent(ours), cashTheirs = correspondent(theirs);
+  const cash = cashOurs || cashTheirs ? { ...(cashOurs ? { ours: cashOurs } : {}), ...(cashTheirs ? { theirs: cashTheirs } : {}) } : undefined;
+  return { parties: { ourBic, account, placeBic, counterparty, ...(agent ? { agent } : {}), ...(cash ? { cash } : {}), ssi: { theirs: theirs?.id ?? null, ours: ours?.id ?? null } } };
 }
 
 const DTC_BIC = 'DTCYUS33';
@@ -166,6 +177,8 @@ export function instructionOf(
     quantity: r.quantity.replace(/^-/, ''), ...(amount ? { amount, currency: r.currency } : {}),
     tradeDate, settleDate: r.settle_date, account: p.account, counterparty: p.counterparty, ...(p.agent ? { agent: p.agent } : {}),
     place: { bic: p.placeBic }, ourBic: p.ourBic,
+    // Cash parties belong to a settlement against payment only (a free one moves no cash).
+    ...(amount && p.cash ? { cash: p.cash } : {}),
   };
 }
 const neg = (dec: string) => dec.startsWith('-');
@@ -196,7 +209,8 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
       `SELECT o.id, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.cash::text AS cash,
               s.scale, a.scale AS cash_scale, s.isin, s.mic, s.asset_class, cp.name AS cp_name, cp.bic, cp.dtc_participant,
               (SELECT min(t.trade_date)::text FROM trades t WHERE t.settle_date = o.settle_date AND t.counterparty = o.counterparty
-                  AND t.symbol = o.symbol AND t.status = 'booked') AS trade_date
+                  AND (t.symbol = o.symbol OR t.symbol IN (SELECT p.symbol FROM securities p WHERE p.successor = o.symbol))
+                  AND t.status = 'booked') AS trade_date
          FROM settlement_obligations o JOIN securities s ON s.symbol = o.symbol JOIN assets a ON a.code = o.currency
          JOIN counterparties cp ON cp.code = o.counterparty
         WHERE o.settle_date = $1 AND o.status = 'pending' AND o.quantity <> 0

@@ -8,7 +8,9 @@
  *   the counterparty itself (BUYR / SELL)    from reference data (BIC, DTC number or name)
  *   our side                                 the firm's SSI (party FIRM): our BIC (agent_bic) and
  *                                            our safekeeping account there
- *   cash correspondent                       cash_bic and cash_account for the currency (kept, shown)
+ *   cash correspondent                       cash_bic and cash_account for the currency: against
+ *                                            payment, the cash parties (sese.023 CshPties, MT541/543
+ *                                            sequence E3; see messages/instructions.ts)
  *
  * CSV: party,market,place_bic,account,effective_from[,asset_class,currency,agent_bic,participant,
  *      cash_bic,cash_account,effective_to]
@@ -250,7 +252,7 @@ export async function importSsis(pool: Pool, text: string, file: string, ctx: Pa
       const ssi = { ...r, id };
       events.push({ actor, action: old ? 'settlement.ssi.update' : 'settlement.ssi.create', entity: 'settlement_ssis', entityId: id,
         data: { party: r.party, market: r.market, assetClass: r.assetClass, currency: r.currency, effectiveFrom: r.effectiveFrom, file, line: r.line,
-          ...(old ? { before: { placeBic: old.placeBic, agentBic: old.agentBic, participant: old.participant, account: old.account, effectiveTo: old.effectiveTo } } : {}) },
+          ...(old ? { before: { placeBic: old.placeBic, agentBic: old.agentBic, participant: old.participant, account: old.account, cashBic: old.cashBic, cashAccount: old.cashAccount, effectiveTo: old.effectiveTo } } : {}) },
         rowHash: rowDigest(ssi), at: now });
     }
     if (events.length) {

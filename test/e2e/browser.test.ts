@@ -230,6 +230,30 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     await page.getByTestId('recon-file').waitFor();
   });
 
+  it('edits the matching rules of a linked account: a refused value shown beside its field, then saved in a new order', async () => {
+    const linked = await context.request.post(`${server.url}/api/reconciliation/links`, { data: { statementAccount: 'E2E-EUR', ledgerAccount: 'assets:bank:operating:eur', asset: 'EUR', kind: 'cash' } });
+    expect(linked.status()).toBe(201);
+    await page.getByTestId('recon-rules-tab').click();
+    await page.getByTestId('recon-rules-account').click();
+    await page.getByRole('option', { name: /E2E-EUR/ }).click();
+    const panel = page.getByTestId('recon-rules');
+    await panel.waitFor();
+    expect(await panel.locator('tbody tr[data-rule]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-rule'))))
+      .toEqual(['reference', 'amount_date', 'one_to_many', 'many_to_one', 'reversal']);
+    await page.getByTestId('recon-rule-2-days').fill('999');
+    await page.getByTestId('recon-rules-save').click();
+    await page.getByTestId('recon-rules-error').waitFor();
+    expect(await page.getByTestId('recon-rule-2').textContent()).toContain('<=366');
+    await page.getByTestId('recon-rule-2-days').fill('3');
+    await page.getByRole('button', { name: 'Move rule 5 up' }).click();
+    await page.getByTestId('recon-rules-save').click();
+    await page.getByTestId('recon-rules-saved').waitFor();
+    const rules = await (await context.request.get(`${server.url}/api/reconciliation/links/E2E-EUR/rules`)).json() as { rules: { rule: string; params: Record<string, unknown> }[] };
+    expect(rules.rules.map((r) => r.rule)).toEqual(['reference', 'amount_date', 'one_to_many', 'reversal', 'many_to_one']);
+    expect(rules.rules[1]!.params.days).toBe(3);
+    await page.screenshot({ path: path.join(SHOTS, 'browser-recon-rules.png'), fullPage: true });
+  });
+
   it('signs out, and the pages then ask for a sign-in again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);

@@ -4,7 +4,8 @@
  * `preview` computes, per holder, what the action does (entitlement, tax, net cash, new quantity,
  * cash in lieu), the firm's side and the exact entries apply would post, with the problems that
  * would stop it. `apply` does it: posts the entries (idempotency keys `ca:<id>:<kind>`), records the
- * entitlements, adjusts tax lots (splits, symbol changes) and reference data (symbol changes), marks
+ * entitlements, adjusts tax lots (splits, symbol changes) and reference data (symbol changes), brings
+ * the open settlement obligations to the new units or symbol (settlement-obligations.ts), marks
  * the action applied and audits it (corporate_action.apply), all in one transaction.
  *
  * When apply may run (the clock's date):
@@ -29,6 +30,8 @@ import { CorporateActionCodes as C, corporateActionError } from './errors.js';
 import { openAccountsFor, type HolderLine, type Preview } from './holdings.js';
 import { previewSplit } from './splits.js';
 import { previewSymbolChange } from './symbol-changes.js';
+import { applySettlementSide } from './settlement-obligations.js';
+import { lockForSecurityEvent } from '../../settlement/index.js';
 
 interface Ctx { actor: string; clock: Clock }
 
@@ -94,6 +97,8 @@ export interface ApplyResult {
 export async function applyAction(pool: Pool, id: string, ctx: Ctx, opts: { force?: boolean } = {}): Promise<ApplyResult> {
   return withTx(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [CORPORATE_ACTIONS_LOCK]);
+    // The settlement side's locks before the books lock, in settlement's order (no deadlock with a status import).
+    await lockForSecurityEvent(c);
     await lockBooks(c);
     const a = await getAction(c, id, true);
     if (a.status === 'applied') {
@@ -140,6 +145,8 @@ export async function applyAction(pool: Pool, id: string, ctx: Ctx, opts: { forc
         id: a.id, kind: 'symbol_change', symbol: a.symbol, newSymbol: a.newSymbol, effectiveDate: a.effectiveDate!, ratioNew: null, ratioOld: null, cashInLieuPrice: null,
       }, at);
     }
+    // Open settlement obligations follow the new units or symbol (after the new security exists).
+    if (preview.settlement) await applySettlementSide(c, a, ctx);
     await recordEntitlements(c, a, [...preview.customers, ...preview.firm]);
     const applied: CorporateAction = { ...a, status: 'applied', appliedAt: at.toISOString(), appliedBy: ctx.actor, appliedEarly: early };
     const result: Preview = { ...preview, action: applied, applied: true, due: true };

@@ -2,13 +2,15 @@
  * The `backoffice corporate-actions ...` commands: import, list, preview, apply, and the
  * withholding rates they use.
  */
+import { adjustmentText } from './settlement-obligations.js';
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Db } from '../../db/index.js';
-import { Dec, parseDate, systemClock, type Clock } from '../../kernel/index.js';
+import { can, Dec, parseDate, systemClock, type Clock, type Permission, type Role } from '../../kernel/index.js';
 import { ACTION_KINDS, ANNOUNCEMENT_COLUMNS, importAnnouncements, listActions, type ActionKind, type ActionStatus, type CorporateAction } from './announcements.js';
 import { applyAction, previewAction } from './apply.js';
+import { corporateActionError } from './errors.js';
 import type { HolderLine, Preview } from './holdings.js';
 import { importWithholdingRates, loadRates } from './withholding.js';
 
@@ -16,6 +18,9 @@ import { importWithholdingRates, loadRates } from './withholding.js';
 export type WithDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
 /** Prints `value` as JSON with --json, else `text()`. */
 export type Print = (json: boolean, value: unknown, text: () => string) => void;
+
+/** The person named by --as may not do this: not an active user, or the role lacks the permission (exit 6). */
+export const CORPORATE_ACTION_NOT_ALLOWED = 'CORPORATE_ACTION_NOT_ALLOWED';
 
 const defaultCtx = () => ({ actor: `cli:${os.userInfo().username}`, clock: systemClock as Clock });
 
@@ -56,6 +61,10 @@ export function previewText(p: Preview): string {
     '', 'entries',
     ...(p.entries.length ? p.entries.flatMap((e) => [`  ${e.key} ${e.date} ${e.memo ?? ''}`, ...e.postings.map((x) => `    ${x.account.padEnd(52)} ${x.amount.padStart(16)} ${x.asset}`)]) : ['  (none)']),
     ...(p.problems.length ? ['', `problems (apply refuses): ${p.problems.length}`, ...p.problems.map((x) => `  ${x.rule}: ${x.message}`)] : []),
+    ...(p.settlement && (p.settlement.adjustments.length || p.settlement.notes.length)
+      ? ['', `settlement obligations ${p.applied ? 'adjusted' : 'to adjust'}: ${p.settlement.adjustments.length}`,
+        ...p.settlement.adjustments.map((x) => `  ${adjustmentText(x)}`), ...p.settlement.notes.map((n) => `  ${n}`)]
+      : []),
     ...(p.warnings.length ? ['', 'warnings', ...p.warnings.map((w) => `  ${w}`)] : []),
   ].join('\n');
 }
@@ -64,20 +73,40 @@ export function previewText(p: Preview): string {
  * Registers `corporate-actions import|list|preview|apply` and `corporate-actions withholding-rates
  * import|list`. Errors are thrown as DomainError for the program's handler (exit codes by kind: a
  * bad file 2, unknown id 4, an applied announcement re-imported with other terms 5, applied before
- * its date or with problems 7).
+ * its date or with problems 7; an --as user who may not do it 6).
  */
 export function corporateActionsCommands(program: Command, withDb: WithDb, print: Print, context: () => { actor: string; clock: Clock } = defaultCtx): Command {
   const ca = program.command('corporate-actions').description('asset servicing: cash dividends, splits and reverse splits, symbol and identifier changes');
+
+  /**
+   * `--as USER`: act as a Backoffice user (checked: active, and its role has `permission`); the
+   * audit names that user. Without it, the operating-system user (cli:<name>), unchecked.
+   */
+  const actorFor = async (db: Db, as: string | undefined, permission: Permission): Promise<{ actor: string; clock: Clock }> => {
+    const ctx = context();
+    if (as === undefined) return ctx;
+    const u = await db.pool.query<{ role: Role; disabled: boolean }>('SELECT role, disabled FROM users WHERE name = $1', [as]);
+    const user = u.rows[0];
+    if (!user || user.disabled) {
+      throw corporateActionError(CORPORATE_ACTION_NOT_ALLOWED, 'forbidden', `--as ${as}: no active user of that name`, [{ field: 'as', rule: 'USER_ACTIVE', message: `--as ${as}: no active user of that name` }]);
+    }
+    if (!can(user.role, permission)) {
+      throw corporateActionError(CORPORATE_ACTION_NOT_ALLOWED, 'forbidden', `--as ${as}: role ${user.role} may not do this (needs ${permission})`, [{ field: 'as', rule: 'PERMISSION', message: `role ${user.role} lacks ${permission}` }]);
+    }
+    return { ...ctx, actor: as };
+  };
+  const asOption = () => new Option('--as <user>', 'act as this Backoffice user (checked: active, and its role has corporate-actions.manage; audited under that name; default: the OS user)');
 
   ca.command('import')
     .description(`import announcements from CSV (columns ${ANNOUNCEMENT_COLUMNS.join(',')}; kind ${ACTION_KINDS.join('|')}); `
       + 'all or nothing, idempotent by id (the same terms again change nothing; an announcement not applied yet may be revised)')
     .argument('<file>', 'the CSV file')
+    .addOption(asOption())
     .option('--json', 'JSON output: {received, created, updated, unchanged, ids}')
-    .action(async (file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { as?: string; json?: boolean }) => {
       const text = fs.readFileSync(file, 'utf8');
       await withDb(async (db) => {
-        const r = await importAnnouncements(db.pool, text, file, context());
+        const r = await importAnnouncements(db.pool, text, file, await actorFor(db, o.as, 'corporate-actions.manage'));
         print(!!o.json, r, () => `${r.received} announcements: ${r.created} new, ${r.updated} revised, ${r.unchanged} unchanged`);
       });
     });
@@ -114,10 +143,11 @@ export function corporateActionsCommands(program: Command, withDb: WithDb, print
     .description('apply the action: post its entries, adjust lots and reference data, record entitlements (audited); on or after its pay or effective date; applying again changes nothing')
     .argument('<id>', 'the announcement id')
     .option('--force', 'pay a dividend before its pay date (only once the record date has passed); splits and symbol changes cannot be forced')
+    .addOption(asOption())
     .option('--json', 'JSON output: {applied, alreadyApplied, entryIds, lotsRecomputed, result: preview}')
-    .action(async (id: string, o: { force?: boolean; json?: boolean }) => {
+    .action(async (id: string, o: { force?: boolean; as?: string; json?: boolean }) => {
       await withDb(async (db) => {
-        const r = await applyAction(db.pool, id, context(), { force: !!o.force });
+        const r = await applyAction(db.pool, id, await actorFor(db, o.as, 'corporate-actions.manage'), { force: !!o.force });
         print(!!o.json, r, () => `${r.alreadyApplied ? `${id} was applied before (${r.result.action.appliedAt}); nothing changed` : `${id} applied: ${r.entryIds.length} entr${r.entryIds.length === 1 ? 'y' : 'ies'} posted (${r.entryIds.join(', ') || 'none'}), lots recomputed for ${r.lotsRecomputed.length} account(s)`}\n\n${previewText(r.result)}`);
       });
     });
@@ -126,11 +156,12 @@ export function corporateActionsCommands(program: Command, withDb: WithDb, print
   rates.command('import')
     .description('import rates from CSV: source_country,residence_country,rate_percent,effective_from (residence * = any country without its own row); all or nothing, idempotent')
     .argument('<file>', 'the CSV file')
+    .addOption(asOption())
     .option('--json', 'JSON output: {received, created, updated, unchanged}')
-    .action(async (file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { as?: string; json?: boolean }) => {
       const text = fs.readFileSync(file, 'utf8');
       await withDb(async (db) => {
-        const r = await importWithholdingRates(db.pool, text, file, context());
+        const r = await importWithholdingRates(db.pool, text, file, await actorFor(db, o.as, 'corporate-actions.manage'));
         print(!!o.json, r, () => `${r.received} rates: ${r.created} new, ${r.updated} changed, ${r.unchanged} unchanged`);
       });
     });

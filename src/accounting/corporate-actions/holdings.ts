@@ -25,6 +25,7 @@
  * - `income:corporate-actions:rounding` — what per-account rounding leaves over (at most one
  *   minor unit per holder; a debit is a cost).
  */
+import type { SettlementSide } from './settlement-obligations.js';
 import type { Client, Pool } from '../../db/index.js';
 import { Dec, type ErrorDetail } from '../../kernel/index.js';
 import { balances, openAccountIn, type EntryInput } from '../../ledger/index.js';
@@ -90,6 +91,8 @@ export interface Preview {
   /** What keeps apply from running (missing tax rate, missing price...). */
   problems: ErrorDetail[];
   warnings: string[];
+  /** Splits and symbol changes: the open settlement obligations that follow the action (settlement-obligations.ts). */
+  settlement?: SettlementSide;
 }
 
 export const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86400_000).toISOString().slice(0, 10);

@@ -117,8 +117,13 @@ describe('3-for-2 stock split', () => {
       'firm:fractional-shares USD': '150.00',
     });
     expect(p.warnings.join('\n')).toContain('takes over 1 MSFT');
-    // NSCC's fail (carried into 03-10, failed again) is in old units: settlement must agree the new quantity.
-    expect(p.warnings.join('\n')).toContain('1 open fail(s) in MSFT are in old units');
+    // NSCC's fail (03-06, carried into 03-10, failed again) is in old units: both obligations are
+    // converted with the street side, 33 -> 49, the half share (cash in lieu) reported once.
+    expect(p.warnings.join('\n')).not.toContain('old units');
+    expect(p.settlement!.adjustments.map((x) => [x.settleDate, x.counterparty, x.status, x.quantity, x.newQuantity, x.fraction, x.carriedInto])).toEqual([
+      ['2026-03-06', 'NSCC', 'failed', '33', '49', '0', '2026-03-10'],
+      ['2026-03-10', 'NSCC', 'failed', '33', '49', '0.5', undefined],
+    ]);
   });
 
   it('applies on the effective date: positions, depository and street adjusted, cash in lieu credited, lots split', async () => {
@@ -136,6 +141,9 @@ describe('3-for-2 stock split', () => {
     expect(await bal('firm:fractional-shares', 'MSFT')).toBe('-1');
     expect(await bal('firm:fractional-shares', 'USD')).toBe('150.00');
     expect(await bal('assets:corporate-actions:claims:NSCC', 'USD')).toBe('75.00');
+    // NSCC's open fail now owes the 49 shares the street side holds; its cash is unchanged.
+    const fail = (await pool.query("SELECT quantity::text AS q, cash::text AS c FROM settlement_obligations WHERE counterparty = 'NSCC' AND settle_date = '2026-03-10'")).rows[0];
+    expect(fail).toEqual({ q: '49', c: '-999900' });
     // Cash in lieu: 75.00 off each customer's debit (the firm owes them more).
     for (const a of ['C1001', 'C1002', 'C1003'] as const) {
       expect(new Dec(await bal(`customers:${a}:cash`, 'USD')).sub(cash[a]).toFixed(2), a).toBe('-75.00');

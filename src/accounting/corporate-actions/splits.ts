@@ -21,6 +21,7 @@ import { customerLedgerAccounts, getSecurity } from '../../reference/index.js';
 import { cashInLieu, splitQuantity } from '../../trading/index.js';
 import { isoCurrency } from '../../ledger/index.js';
 import type { CorporateAction } from './announcements.js';
+import { previewSettlementSide } from './settlement-obligations.js';
 import { balancesIn, balancingLeg, dayBefore, holderOf, LEDGER, mergePostings, type HolderLine, type Preview } from './holdings.js';
 
 export async function previewSplit(c: Client, a: CorporateAction, today: string): Promise<Preview> {
@@ -98,15 +99,14 @@ export async function previewSplit(c: Client, a: CorporateAction, today: string)
 
   const late = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM trades WHERE symbol = $1 AND status = 'booked' AND trade_date >= $2", [a.symbol, E]);
   if (late.rows[0]!.n) warnings.push(`${late.rows[0]!.n} trade(s) in ${a.symbol} dated on or after ${E} are booked: they must be in post-split units`);
+  // Open settlement obligations are converted with the street side (transformation): see settlement-obligations.ts.
+  const side = await previewSettlementSide(c, a);
+  problems.push(...side.problems);
   const straddle = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM trades WHERE symbol = $1 AND status = 'booked' AND trade_date < $2 AND settle_date >= $2", [a.symbol, E]);
-  if (straddle.rows[0]!.n) warnings.push(`${straddle.rows[0]!.n} trade(s) in ${a.symbol} traded before ${E} settle on or after it: the street side is adjusted here, their settlement obligations (in old units) must be adjusted with the counterparty`);
-  const fails = await c.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM settlement_obligations WHERE symbol = $1 AND settle_date < $2 AND carried_into IS NULL
-        AND status IN ('failed', 'partially_settled') AND quantity <> settled_quantity`, [a.symbol, E]);
-  if (fails.rows[0]!.n) warnings.push(`${fails.rows[0]!.n} open fail(s) in ${a.symbol} are in old units: their street side is adjusted here; agree the new quantities with the counterparties`);
+  if (straddle.rows[0]!.n) side.settlement.notes.push(`${straddle.rows[0]!.n} trade(s) in ${a.symbol} traded before ${E} settle on or after it: netting puts them in new units (${ratio}, rounded down per obligation)`);
   return {
     action: a, positionsAsOf: asOf, basis: 'trade', due: today >= E, applied: a.status === 'applied', customers, firm,
     totals: { currency: ccy, quantity: before.toFixed(), newQuantity: after.toFixed(), cashInLieu: m(cilTotal) },
-    entries, problems, warnings,
+    entries, problems, warnings, settlement: side.settlement,
   };
 }

@@ -15,6 +15,7 @@ import type { Client } from '../../db/index.js';
 import { Dec, type ErrorDetail } from '../../kernel/index.js';
 import { getSecurity, identifierChangeProblems } from '../../reference/index.js';
 import type { CorporateAction } from './announcements.js';
+import { previewSettlementSide } from './settlement-obligations.js';
 import { balancesIn, dayBefore, holderOf, type HolderLine, type Preview } from './holdings.js';
 
 export async function previewSymbolChange(c: Client, a: CorporateAction, today: string): Promise<Preview> {
@@ -46,13 +47,13 @@ export async function previewSymbolChange(c: Client, a: CorporateAction, today: 
   if (a.newSymbol) {
     const late = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM trades WHERE symbol = $1 AND status = 'booked' AND trade_date >= $2", [a.symbol, E]);
     if (late.rows[0]!.n) warnings.push(`${late.rows[0]!.n} trade(s) in ${a.symbol} dated on or after ${E} are booked under the old symbol: rebook them in ${a.newSymbol}`);
-    const open = await c.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM settlement_obligations WHERE symbol = $1 AND status NOT IN ('settled') AND quantity <> settled_quantity", [a.symbol]);
-    if (open.rows[0]!.n) warnings.push(`${open.rows[0]!.n} settlement obligation(s) in ${a.symbol} are still open: they settle under the old symbol's identifiers`);
   }
+  // Open settlement obligations move to the new symbol (and so are instructed with the current ISIN): settlement-obligations.ts.
+  const side = await previewSettlementSide(c, a);
+  if (a.status !== 'applied') problems.push(...side.problems);
   return {
     action: a, positionsAsOf: asOf, basis: 'trade', due: today >= E, applied: a.status === 'applied', customers, firm,
     totals: { quantity: total.toFixed(), change: what },
-    entries, problems, warnings,
+    entries, problems, warnings, settlement: side.settlement,
   };
 }

@@ -108,3 +108,15 @@ export function toFinText(s: string): string {
     .replace(/ {2,}/g, ' ')
     .trim();
 }
+
+/** IBAN2007Identifier's pattern (ISO 13616): country, 2 check digits, up to 30 letters or digits. */
+export const IBAN_RE = /^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/;
+
+/** An IBAN with a right check (ISO 7064 mod 97-10): moved first four to the end, letters as 10-35, the number mod 97 is 1. */
+export function isValidIban(s: string): boolean {
+  if (!IBAN_RE.test(s)) return false;
+  const digits = (s.slice(4) + s.slice(0, 4)).toUpperCase().replace(/[A-Z]/g, (ch) => String(ch.charCodeAt(0) - 55));
+  let rest = 0;
+  for (const d of digits) rest = (rest * 10 + Number(d)) % 97;
+  return rest === 1;
+}

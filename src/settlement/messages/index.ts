@@ -17,6 +17,7 @@ export {
   type Sese023File,
   type Sese023Batch,
   type Mt54xOptions,
+  type CashCorrespondent,
 } from './instructions.js';
 export {
   parseSettlementStatus,

@@ -23,6 +23,7 @@ import {
   fixedDecimal,
   fractionDigits,
   canonicalDecimal,
+  isValidIban,
   isValidIsin,
   toFinDate,
   toFinDecimal,
@@ -62,7 +63,16 @@ export interface Obligation {
   /** Place of settlement, e.g. DTCYUS33. */
   place: { bic: string };
   ourBic: string;
+  /**
+   * Cash correspondents from the SSIs, for a settlement against payment only: our side's (the
+   * firm's SSI) and the counterparty's, each the bank that holds the cash account (BIC) and the
+   * party's account there. They become the cash parties (see {@link toSese023}, {@link toMt54x}).
+   */
+  cash?: { ours?: CashCorrespondent; theirs?: CashCorrespondent };
 }
+
+/** A cash correspondent: the bank holding a party's cash account (BIC), and the account (IBAN or the bank's own number). */
+export interface CashCorrespondent { bic: string; account?: string }
 
 /** The same type under a name that does not clash with netting's `Obligation` when re-exported together. */
 export type InstructionObligation = Obligation;
@@ -153,6 +163,22 @@ export function checkObligation(o: Obligation, format: Format): ErrorDetail[] {
       bad('agent.account', 'ACCOUNT', `"${a.account}" must be 1 to 35 characters${mt ? ' of the SWIFT x set' : ''}`);
     }
   }
+  if (o.cash !== undefined) {
+    if (o.payment === 'free' && (o.cash.ours || o.cash.theirs)) bad('cash', 'FREE_OF_PAYMENT', 'must be absent: a free-of-payment settlement has no cash parties');
+    for (const side of ['ours', 'theirs'] as const) {
+      const k = o.cash[side];
+      if (!k) continue;
+      if (!str(k.bic) || !bicRe.test(k.bic)) bad(`cash.${side}.bic`, 'BIC', `"${String(k.bic)}" is not a BIC (8 or 11 characters)`);
+      if (k.account !== undefined) {
+        const iban = str(k.account) && isValidIban(k.account);
+        // sese.023 carries a cash account as IBAN or as Prtry (Max34Text); MT 97A takes 35x.
+        const max = mt || iban ? 35 : 34;
+        if (!str(k.account) || !k.account || k.account.length > max || (mt && !FIN_X_RE.test(k.account))) {
+          bad(`cash.${side}.account`, 'ACCOUNT', `"${String(k.account)}" must be 1 to ${max} characters${mt ? ' of the SWIFT x set' : ''} (or an IBAN)`);
+        }
+      }
+    }
+  }
   if (!str(o.place?.bic) || !bicRe.test(o.place.bic)) bad('place.bic', 'BIC', `"${String(o.place?.bic)}" is not a BIC (8 or 11 characters)`);
   if (!str(o.ourBic) || !bicRe.test(o.ourBic)) bad('ourBic', 'BIC', `"${String(o.ourBic)}" is not a BIC (8 or 11 characters)`);
   return out;
@@ -182,6 +208,28 @@ function agentParty(a: NonNullable<Obligation['agent']>): XmlNode {
   return a.account !== undefined ? { Id: id, SfkpgAcct: { Id: a.account } } : { Id: id };
 }
 
+const cashAccount = (account: string): XmlNode => (isValidIban(account) ? { IBAN: account } : { Prtry: account });
+
+/**
+ * CshPties of a settlement against payment (ISO 20022 CashParties35): who pays and who is paid,
+ * with the banks holding their cash. The payer is the debtor (Dbtr, with its cash account) and its
+ * bank the debtor agent (DbtrAgt); the payee the creditor (Cdtr) and its bank the creditor agent
+ * (CdtrAgt). We pay on a receipt (RVP) and are paid on a delivery (DVP); the counterparty the
+ * other way. Sides without a cash correspondent are left out; undefined when neither has one.
+ */
+function cashParties(o: Obligation): XmlNode | undefined {
+  if (o.payment !== 'against' || !o.cash) return undefined;
+  const receive = o.direction === 'receive';
+  const us = { side: o.cash.ours, id: bicParty(o.ourBic) };
+  const them = { side: o.cash.theirs, id: counterpartyParty(o.counterparty) };
+  const [payer, payee] = receive ? [us, them] : [them, us];
+  const party = (p: typeof us): XmlNode | undefined =>
+    p.side?.account !== undefined ? { ...(p.id as Record<string, XmlNode>), CshAcct: cashAccount(p.side.account) } : undefined;
+  const agent = (p: typeof us): XmlNode | undefined => (p.side ? { Id: { BICFI: p.side.bic } } : undefined);
+  const node = { Dbtr: party(payer), DbtrAgt: agent(payer), Cdtr: party(payee), CdtrAgt: agent(payee) };
+  return Object.values(node).some((v) => v !== undefined) ? node : undefined;
+}
+
 const isoDateTime = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
 
 /**
@@ -191,7 +239,10 @@ const isoDateTime = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
  * carry an MX message; the Document element alone is the instruction proper.
  *
  * DVP (deliver against payment) and RVP (receive against payment) carry SttlmAmt, CRDT for a
- * delivery (we receive the cash) and DBIT for a receipt (we pay it); FOP carries no amount.
+ * delivery (we receive the cash) and DBIT for a receipt (we pay it); FOP carries no amount. When
+ * the SSIs name cash correspondents (`cash`), a DVP or RVP carries them as CshPties (see
+ * cashParties): the payer as debtor with its cash account and its bank as debtor agent, the payee
+ * as creditor and creditor agent.
  *
  * @throws DomainError SETTLEMENT_INSTRUCTION_INVALID naming each field the obligation breaks;
  *   SETTLEMENT_MESSAGE_SELF_CHECK if what was written fails {@link validateSese023} (a bug here).
@@ -236,6 +287,7 @@ export function toSese023(o: Obligation, opts: Sese023Options): string {
           SttlmParams: { SctiesTxTp: { Cd: 'TRAD' } },
           DlvrgSttlmPties: receive ? theirs : ours,
           RcvgSttlmPties: receive ? ours : theirs,
+          CshPties: cashParties(o),
           SttlmAmt: against
             ? {
                 Amt: { '@_Ccy': o.currency!, '#text': fixedDecimal(o.amount!, currencyDigits(o.currency!)!) },
@@ -327,12 +379,38 @@ function finParty(qualifier: string, cp: Obligation['counterparty']): string[] {
 }
 
 /**
+ * Sequence E3 (CSHPRTY) of an MT541/543 (see mt54x-validate.ts for the layout): the payer as DEBT
+ * with its cash account (97A::CASH, or 97E::CASH for an IBAN) and its bank as PAYE; the payee as
+ * BENM with its cash account and its bank as ACCW. The account goes in the party's own
+ * subsequence: by the standard's usage rule the account of a CSHPRTY belongs to the party named
+ * in it (the BENM's account is serviced by the ACCW). These are the same four roles as sese.023's
+ * Dbtr, DbtrAgt, Cdtr and CdtrAgt.
+ */
+function finCashParties(o: Obligation): string[] {
+  if (o.payment !== 'against' || !o.cash) return [];
+  const receive = o.direction === 'receive';
+  const us = { side: o.cash.ours, cp: { bic: o.ourBic, name: o.ourBic } };
+  const them = { side: o.cash.theirs, cp: o.counterparty };
+  const [payer, payee] = receive ? [us, them] : [them, us];
+  const block = (lines: string[]) => [':16R:CSHPRTY', ...lines, ':16S:CSHPRTY'];
+  const account = (a: string) => (isValidIban(a) ? `:97E::CASH//${a}` : `:97A::CASH//${a}`);
+  const out: string[] = [];
+  for (const [p, party, bank] of [[payer, 'DEBT', 'PAYE'], [payee, 'BENM', 'ACCW']] as const) {
+    if (!p.side) continue;
+    if (p.side.account !== undefined) out.push(...block([...finParty(party, p.cp), account(p.side.account)]));
+    out.push(...block([`:95P::${bank}//${p.side.bic}`]));
+  }
+  return out;
+}
+
+/**
  * The MT540 (receive free), MT541 (receive against payment), MT542 (deliver free) or MT543
  * (deliver against payment) for one obligation: blocks 1, 2 and 4, CrLf line ends. Sequence A
  * GENL (SEME, NEWM), B TRADDET (SETT and TRAD dates, ISIN), C FIAC (UNIT quantity, SAFE account),
  * E SETDET (SETR TRAD; SETPRTY for the counterparty's agent (with its SAFE account, and then the
- * counterparty as SELL or BUYR, when the SSI names an agent), ours and PSET; AMT with the SETT
- * amount for 541/543). Quantities and amounts use the FIN comma ("100,", "1234,5").
+ * counterparty as SELL or BUYR, when the SSI names an agent), ours and PSET; CSHPRTY for 541/543
+ * when the SSIs name cash correspondents (see finCashParties); AMT with the SETT amount for 541/543).
+ * Quantities and amounts use the FIN comma ("100,", "1234,5").
  *
  * @throws DomainError SETTLEMENT_INSTRUCTION_INVALID naming each field that breaks a rule;
  *   SETTLEMENT_MESSAGE_SELF_CHECK if the text fails {@link validateMt54x} (a bug here).
@@ -383,6 +461,7 @@ export function toMt54x(o: Obligation, opts: Mt54xOptions): string {
     ':16R:SETPRTY',
     `:95P::PSET//${o.place.bic}`,
     ':16S:SETPRTY',
+    ...finCashParties(o),
     ...(o.payment === 'against' ? [':16R:AMT', `:19A::SETT//${o.currency}${toFinDecimal(o.amount!)}`, ':16S:AMT'] : []),
     ':16S:SETDET',
   ];

@@ -7,7 +7,9 @@
 import {
   FIN_BIC_RE,
   FIN_X_RE,
+  IBAN_RE,
   ISIN_RE,
+  isValidIban,
   currencyDigits,
   finDecimalOk,
   finReferenceOk,
@@ -50,8 +52,18 @@ const sub = (seq: string, min: number, max: number): Slot => ({ seq, min, max })
 const PARTY_QUALS = ['BUYR', 'DEAG', 'DECU', 'DEI1', 'DEI2', 'PSET', 'REAG', 'RECU', 'REI1', 'REI2', 'SELL'];
 
 /**
+ * Sequence E3 Cash Parties (CSHPRTY), after the SWIFT User Handbook as published on iso20022.org
+ * (15022/uhb, "MT543: (72) Field 95a: Party": ACCW, BENM, DEBT, INTM or PAYE, options P, Q or R,
+ * then ALTE in L or S) and the SWIFT MT manuals' field specifications of the cash-parties 97a
+ * ("Account": CASH, CHAR, COMM, TAXE; option A 35x, option E an IBAN, 34x). By the usage rule of
+ * that field (MT670/671, same wording), the account in a CSHPRTY belongs to the party named in it:
+ * the BENM's cash account is serviced by the ACCW, the DEBT's by the PAYE.
+ */
+const CASH_PARTY_QUALS = ['ACCW', 'BENM', 'DEBT', 'INTM', 'PAYE'];
+
+/**
  * Sequences of MT540-543 (SR 2023 layout): the slots of each, in the order the fields must come.
- * Sequences listed with no slots (REPO, OTHRPRTY, FIA, BREAK, CSHPRTY, LINK is checked) are opaque:
+ * Sequences listed with no slots (REPO, OTHRPRTY, FIA, BREAK, LINK is checked) are opaque:
  * their place is checked, their fields only for the character set.
  */
 export const MT54X_SEQUENCES: Readonly<Record<string, readonly Slot[] | null>> = {
@@ -85,7 +97,14 @@ export const MT54X_SEQUENCES: Readonly<Record<string, readonly Slot[] | null>> =
   OTHRPRTY: null,
   FIA: null,
   BREAK: null,
-  CSHPRTY: null,
+  CSHPRTY: [
+    one(['95P', '95Q', '95R'], { quals: CASH_PARTY_QUALS }),
+    many(['95L', '95S'], 0, { quals: ['ALTE'] }),
+    many(['97A', '97E'], 0, { quals: ['CASH', 'CHAR', 'COMM', 'TAXE'] }),
+    opt(['98A', '98C'], { quals: ['PROC'] }),
+    opt(['20C'], { quals: ['PROC'] }),
+    many(['70C', '70E']),
+  ],
 };
 
 const TYPES = ['540', '541', '542', '543'];
@@ -138,6 +157,9 @@ function fieldFormat(f: FinField): string | undefined {
     }
     case '97A':
       return noDss() ?? (data.length >= 1 && data.length <= 35 && !data.includes('\n') ? undefined : `"${data}" is not an account (1 to 35 x characters)`);
+    case '97E':
+      return noDss() ?? (!IBAN_RE.test(data) ? `"${data}" is not an IBAN (2 letters country, 2 check digits, up to 30 letters or digits)`
+        : !isValidIban(data) ? `IBAN "${data}" has wrong check digits` : undefined);
     case '95P':
       return noDss() ?? (FIN_BIC_RE.test(data) ? undefined : `"${data}" is not a BIC (4 letters bank, 2 letters country, 2 location, optional 3 branch)`);
     case '95R':
@@ -231,6 +253,14 @@ function typeRules(type: string, top: FinSequence, errors: string[]): void {
   for (const q of new Set(quals)) {
     if (q && quals.filter((x) => x === q).length > 1) errors.push(`MT${type}: sequence SETDET: party ${q} appears in more than one SETPRTY subsequence`);
   }
+  const cashQuals = findSeqs(setdet, 'CSHPRTY').map((p) => p.items.find((it) => it.kind === 'field' && it.field.tag.startsWith('95')))
+    .map((it) => (it?.kind === 'field' ? genericValue(it.field.value)?.qualifier : undefined));
+  for (const q of new Set(cashQuals)) {
+    if (q && cashQuals.filter((x) => x === q).length > 1) errors.push(`MT${type}: sequence SETDET: cash party ${q} appears in more than one CSHPRTY subsequence`);
+  }
+  if (!against && cashQuals.length) {
+    errors.push(`MT${type}: sequence SETDET: subsequence CSHPRTY must not be present: MT${type} settles free of payment, no cash moves (market practice)`);
+  }
   if (!quals.includes('PSET')) errors.push(`MT${type}: sequence SETDET: no SETPRTY subsequence with the place of settlement (:95a::PSET//)`);
   const agent = receive ? 'DEAG' : 'REAG';
   if (!quals.includes(agent)) {
@@ -252,7 +282,8 @@ function typeRules(type: string, top: FinSequence, errors: string[]): void {
  * comma decimal and at most 15 characters, ISO 4217 currencies and their decimals, BICs, 95R/95Q,
  * 4-character codes, 35-character lines. Type rules: exactly one :19A::SETT// for 541/543, none for
  * 540/542; PSET named; the counterparty's agent named (DEAG for 540/541, REAG for 542/543); no
- * party twice.
+ * party twice. Cash parties (CSHPRTY): one party each (ACCW, BENM, DEBT, INTM, PAYE), none twice,
+ * accounts CASH/CHAR/COMM/TAXE (97E an IBAN with its check digits), and only against payment.
  *
  * @returns the problems, each naming the message type, sequence, field (and line) and rule.
  */

@@ -5,13 +5,23 @@
  *
  * The content models follow the message definition (element names, order, multiplicity, types)
  * for every element down to what an instruction of ours carries; the branches we never write
- * (linkages, cash parties, registration details...) keep their place in the order as "any".
+ * (linkages, registration details...) keep their place in the order as "any".
+ *
+ * Cash parties (CshPties, CashParties35, written for settlements against payment whose SSIs name a
+ * cash correspondent) follow the sese.023.001.09 schema as two independent secondary sources carry
+ * it, for want of the ISO XSD in this repository: the JAXB binding generated from it (package
+ * iso.std.iso._20022.tech.xsd.sese_023_001: PartyIdentificationAndAccount171 = Id
+ * PartyIdentification133Choice, LEI, AltrnId, CshAcct, ChrgsAcct, ComssnAcct, TaxAcct, AddtlInf)
+ * and the Rust bindings of Open-Payments/messages (CashParties35 = Dbtr, DbtrAgt, Cdtr, CdtrAgt;
+ * PartyIdentification133Choice = BICFI | PrtryId | NmAndAdr; CashAccountIdentification5Choice =
+ * IBAN | Prtry Max34Text). PartyIdentificationAndAccount164 is 171 with Id
+ * PartyIdentification120Choice (AnyBIC | PrtryId | NmAndAdr), as jPOS's sese.032.001.11 binding has it.
  * Two narrowings to our profile, marked "profile" below: the security is identified by ISIN, and
  * the Business Application Header names both parties by BIC.
  */
 import { child, at, parseXml, XmlSyntaxError, type XmlElement } from './xml.js';
 import { checkStructure, el, type Structure } from './xml-structure.js';
-import { BIC_RE, CCY_RE, ISIN_RE, currencyDigits, fractionDigits, isinCheckDigitOk } from './formats.js';
+import { BIC_RE, CCY_RE, IBAN_RE, ISIN_RE, isValidIban, currencyDigits, fractionDigits, isinCheckDigitOk } from './formats.js';
 
 /** The message definition this module writes. */
 export const SESE023_MSG_DEF = 'sese.023.001.09';
@@ -22,6 +32,7 @@ export const BAH_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:head.001.001.02';
 const BAH_NAMESPACES = [BAH_NAMESPACE, 'urn:iso:std:iso:20022:tech:xsd:head.001.001.01'];
 
 const SIMPLE = {
+  Max34Text: { kind: 'text', min: 1, max: 34 },
   Max35Text: { kind: 'text', min: 1, max: 35 },
   Max52Text: { kind: 'text', min: 1, max: 52 },
   Max70Text: { kind: 'text', min: 1, max: 70 },
@@ -30,6 +41,7 @@ const SIMPLE = {
   ISINOct2015Identifier: { kind: 'pattern', re: ISIN_RE, label: 'ISIN (2 letters, 9 letters or digits, 1 check digit)' },
   AnyBICDec2014Identifier: { kind: 'pattern', re: BIC_RE, label: 'BIC (8 or 11 characters: 4 bank, 2 country letters, 2 location, optional 3 branch)' },
   BICFIDec2014Identifier: { kind: 'pattern', re: BIC_RE, label: 'BIC (8 or 11 characters: 4 bank, 2 country letters, 2 location, optional 3 branch)' },
+  IBAN2007Identifier: { kind: 'pattern', re: IBAN_RE, label: 'IBAN (2 letters country, 2 check digits, up to 30 letters or digits)' },
   LEIIdentifier: { kind: 'pattern', re: /^[A-Z0-9]{18}[0-9]{2}$/, label: 'LEI (20 characters)' },
   CountryCode: { kind: 'pattern', re: /^[A-Z]{2}$/, label: 'country code (2 letters)' },
   ActiveCurrencyCode: { kind: 'pattern', re: CCY_RE, label: 'currency code (3 letters)' },
@@ -55,6 +67,17 @@ const SIMPLE = {
   },
 } as const satisfies Structure['simple'];
 
+/** What follows the Id of a cash party (PartyIdentificationAndAccount164 and 171 alike). */
+const CASH_PARTY_TAIL = [
+  el('LEI', 'LEIIdentifier', '0..1'),
+  el('AltrnId', 'any', '0..1'),
+  el('CshAcct', 'CashAccountIdentification5Choice', '0..1'),
+  el('ChrgsAcct', 'CashAccountIdentification5Choice', '0..1'),
+  el('ComssnAcct', 'CashAccountIdentification5Choice', '0..1'),
+  el('TaxAcct', 'CashAccountIdentification5Choice', '0..1'),
+  el('AddtlInf', 'any', '0..1'),
+];
+
 /** sese.023.001.09, element by element (see the module comment for what "any" means). */
 export const SESE023_STRUCTURE: Structure = {
   label: 'sese.023',
@@ -77,7 +100,7 @@ export const SESE023_STRUCTURE: Structure = {
         el('StgSttlmInstrDtls', 'any', '0..1'),
         el('DlvrgSttlmPties', 'SettlementParties76', '0..1'),
         el('RcvgSttlmPties', 'SettlementParties76', '0..1'),
-        el('CshPties', 'any', '0..1'),
+        el('CshPties', 'CashParties35', '0..1'),
         el('SttlmAmt', 'AmountAndDirection94', '0..1'),
         el('OthrAmts', 'any', '0..1'),
         el('OthrBizPties', 'any', '0..1'),
@@ -196,6 +219,20 @@ export const SESE023_STRUCTURE: Structure = {
     },
     GenericIdentification36: { seq: [el('Id', 'Max35Text'), el('Issr', 'Max35Text'), el('SchmeNm', 'Max35Text', '0..1')] },
     NameAndAddress5: { seq: [el('Nm', 'Max350Text'), el('Adr', 'any', '0..1')] },
+    CashParties35: {
+      seq: [
+        el('Dbtr', 'PartyIdentificationAndAccount164', '0..1'),
+        el('DbtrAgt', 'PartyIdentificationAndAccount171', '0..1'),
+        el('Cdtr', 'PartyIdentificationAndAccount164', '0..1'),
+        el('CdtrAgt', 'PartyIdentificationAndAccount171', '0..1'),
+      ],
+    },
+    PartyIdentificationAndAccount164: { seq: [el('Id', 'PartyIdentification120Choice'), ...CASH_PARTY_TAIL] },
+    PartyIdentificationAndAccount171: { seq: [el('Id', 'PartyIdentification133Choice'), ...CASH_PARTY_TAIL] },
+    PartyIdentification133Choice: {
+      choice: [el('BICFI', 'BICFIDec2014Identifier'), el('PrtryId', 'GenericIdentification36'), el('NmAndAdr', 'NameAndAddress5')],
+    },
+    CashAccountIdentification5Choice: { choice: [el('IBAN', 'IBAN2007Identifier'), el('Prtry', 'Max34Text')] },
     AmountAndDirection94: {
       seq: [
         el('AcrdIntrstInd', 'YesNoIndicator', '0..1'),
@@ -273,6 +310,17 @@ function usageRules(doc: XmlElement): string[] {
   const isin = at(tx, 'FinInstrmId/ISIN')?.text;
   if (isin && ISIN_RE.test(isin) && !isinCheckDigitOk(isin)) {
     errors.push(`sese.023: element SctiesSttlmTxInstr/FinInstrmId/ISIN "${isin}" has a wrong check digit`);
+  }
+
+  for (const role of ['Dbtr', 'DbtrAgt', 'Cdtr', 'CdtrAgt']) {
+    const iban = at(tx, `CshPties/${role}/CshAcct/IBAN`)?.text;
+    if (iban && IBAN_RE.test(iban) && !isValidIban(iban)) {
+      errors.push(`sese.023: element SctiesSttlmTxInstr/CshPties/${role}/CshAcct/IBAN "${iban}" has wrong check digits (ISO 13616 mod 97)`);
+    }
+  }
+  // Profile: cash parties say where the settlement amount is paid; a free-of-payment settlement has none.
+  if (pmt === 'FREE' && child(tx, 'CshPties')) {
+    errors.push('sese.023: element SctiesSttlmTxInstr/CshPties must not be present: a free-of-payment settlement (Pmt FREE) moves no cash');
   }
 
   const amt = at(tx, 'SttlmAmt/Amt');

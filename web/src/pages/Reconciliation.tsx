@@ -15,16 +15,17 @@ import {
 } from '../reconciliation';
 import { GridBox, useQueryParams } from '../trading';
 import { useApi } from '../useApi';
+import { RulesTab } from './ReconRules';
 
 /**
  * The reconciliation workspace: statements in (import, link), a statement beside our side with the
  * matched pairs and the rule that made each, runs, and the breaks grid where people assign, comment
  * and resolve breaks (match by hand, or an adjusting entry proposed by one person and approved by
- * another).
+ * another), and the ordered matching rules of each linked account.
  */
 export default function ReconciliationPage() {
   const [params, setParam] = useQueryParams();
-  const tab = params.get('tab') === 'breaks' ? 'breaks' : 'statements';
+  const tab = params.get('tab') === 'breaks' ? 'breaks' : params.get('tab') === 'rules' ? 'rules' : 'statements';
   const { user } = useAuth();
   const manage = canManageRecon(user?.role);
   const [generation, setGeneration] = useState(0);
@@ -34,16 +35,20 @@ export default function ReconciliationPage() {
     <Box data-testid="reconciliation">
       <PageHeader title="Reconciliation" />
       {manage && <Actions onChange={refresh} />}
-      <Tabs value={tab} onChange={(v) => setParam('tab', v === 'breaks' ? 'breaks' : '')} mt="md">
+      <Tabs value={tab} onChange={(v) => setParam('tab', v === 'breaks' || v === 'rules' ? v : '')} mt="md">
         <Tabs.List>
           <Tabs.Tab value="statements">Statements</Tabs.Tab>
           <Tabs.Tab value="breaks">Breaks</Tabs.Tab>
+          <Tabs.Tab value="rules" data-testid="recon-rules-tab">Matching rules</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="statements" pt="md">
           {tab === 'statements' && <StatementsTab generation={generation} onChange={refresh} />}
         </Tabs.Panel>
         <Tabs.Panel value="breaks" pt="md">
           {tab === 'breaks' && <BreaksTab generation={generation} onChange={refresh} />}
+        </Tabs.Panel>
+        <Tabs.Panel value="rules" pt="md">
+          {tab === 'rules' && <RulesTab generation={generation} />}
         </Tabs.Panel>
       </Tabs>
     </Box>
@@ -188,6 +193,7 @@ function stateOf(x: { match: { id: string; rule: string; method: string } | null
 /** A statement's lines beside our movements (or positions): matched pairs share a colour when one is clicked. */
 function StatementBeside({ id, generation, onChange }: { id: string; generation: number; onChange: () => void }) {
   const view = useApi((signal) => recon.statement(id, signal), [id, generation]);
+  const [, setParam] = useQueryParams();
   const [focus, setFocus] = useState<string>();
   const rowStyle = <T extends { match: { id: string } | null; breakId: string | null }>(p: RowClassParams<T>): RowStyle | undefined => {
     const d = p.data;
@@ -235,6 +241,7 @@ function StatementBeside({ id, generation, onChange }: { id: string; generation:
         ['Check', s.check], ['Linked to', s.linked ?? 'not linked'], ['Matched lines', `${s.matched} of ${s.entries}`], ['Open breaks', String(s.openBreaks)],
       ]} />
       {!s.linked && <LinkForm statement={s} onChange={onChange} />}
+      {s.linked && <Button variant="subtle" size="compact-sm" mt={4} onClick={() => { setParam('account', s.account); setParam('tab', 'rules'); }}>Matching rules of {s.account}</Button>}
       <Text size="sm" c="dimmed" mt="xs">Click a matched row: its counterparts light up on the other side. Green: matched (the rule is shown); red: in a break.</Text>
       <SimpleGrid cols={{ base: 1, lg: 2 }} mt="xs">
         <Box>
