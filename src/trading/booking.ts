@@ -56,7 +56,7 @@ class Quarantine extends Error {
   constructor(readonly reason: string, readonly field?: string, readonly rule?: string) { super(reason); }
 }
 
-interface Sec { symbol: string; currency: string; scale: number; multiplier: string; mic: string; asset_class: string }
+interface Sec { symbol: string; currency: string; scale: number; multiplier: string; mic: string; asset_class: string; valid_until: string | null; successor: string | null }
 interface Acct { account: string; type: string; status: string; fee_schedule: string }
 interface Ref {
   securities: Map<string, Sec>;
@@ -73,7 +73,7 @@ interface Ref {
 
 async function loadRef(c: Client | Pool): Promise<Ref> {
   // One after another: a transaction's client runs one query at a time.
-  const secs = await c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class FROM securities');
+  const secs = await c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class, valid_until::text AS valid_until, successor FROM securities');
   const accts = await c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts');
   const cps = await c.query<{ code: string }>('SELECT code FROM counterparties');
   const curr = await c.query<{ code: string; scale: number }>("SELECT code, scale FROM assets WHERE kind = 'currency'");
@@ -125,6 +125,8 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     try { parseDate(x.tradeDate, 'trade date'); } catch (e) { throw new Quarantine((e as Error).message, 'trade_date', 'DATE'); }
     ref.dates.add(x.tradeDate);
   }
+  // A symbol retired by a symbol change (corporate actions) trades under its successor from the change on.
+  if (sec.valid_until && x.tradeDate > sec.valid_until) throw new Quarantine(`security ${sec.symbol} was retired after ${sec.valid_until}${sec.successor ? `: it trades as ${sec.successor} from then on` : ''}`, 'symbol', 'SECURITY_RETIRED');
   if (ref.closedThrough && x.tradeDate <= ref.closedThrough) throw new Quarantine(`trade date ${x.tradeDate} is in a closed period (closed through ${ref.closedThrough})`, 'trade_date', 'PERIOD_CLOSED');
   const cpty = x.counterparty;
   if (!cpty) throw new Quarantine('counterparty is missing', 'counterparty', 'REQUIRED');

@@ -92,6 +92,14 @@ describe('symbol change', () => {
     expect(lots.map((l) => [l.openDate, new Dec(l.remaining).toFixed(), new Dec(l.unitCost).toFixed(2)])).toEqual([['2026-03-02', '40', '190.00']]);
     expect((await listRealized(pool, 'C1001')).map((x) => [x.symbol, x.quantity, x.proceeds, x.cost, x.pnl])).toEqual([['APLX', '60', '11998.65', '11400.00', '598.65']]);
   });
+
+  it('quarantines a fill in the retired symbol dated from the change on, naming the successor', async () => {
+    const r = await importExecutions(pool, [HEADER, 'A4,C1001,AAPL,sell,10,200.00,2026-03-17,GSCO,USD'].join('\n'), ctx, { format: 'csv', source: 'test' });
+    expect(r).toMatchObject({ booked: 0 });
+    expect(r.quarantined.map((q) => q.reason)).toEqual(['line 2 (exec A4): security AAPL was retired after 2026-03-15: it trades as APLX from then on']);
+    // Still 40 APLX: nothing of it was booked.
+    expect(await positions(pool, { account: 'C1001', security: 'APLX' })).toMatchObject([{ quantity: '40' }]);
+  });
 });
 
 describe('identifier change', () => {
