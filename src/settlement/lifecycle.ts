@@ -206,11 +206,16 @@ export async function instructObligations(pool: Pool, settleDate: string, opts: 
 
   return withTx(pool, async (c) => {
     const { rows } = await c.query<PendingRow>(
-      `SELECT o.id, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.cash::text AS cash,
+      `WITH td AS MATERIALIZED (
+         -- The earliest trade date per counterparty and security of the date's trades: one pass over
+         -- them, once (inlined, the planner ran it again for each obligation).
+         SELECT t.counterparty, t.symbol, min(t.trade_date) AS d FROM trades t
+          WHERE t.settle_date = $1 AND t.status = 'booked' GROUP BY t.counterparty, t.symbol)
+       SELECT o.id, o.settle_date::text AS settle_date, o.counterparty, o.symbol, o.currency, o.quantity::text AS quantity, o.cash::text AS cash,
               s.scale, a.scale AS cash_scale, s.isin, s.mic, s.asset_class, cp.name AS cp_name, cp.bic, cp.dtc_participant,
-              (SELECT min(t.trade_date)::text FROM trades t WHERE t.settle_date = o.settle_date AND t.counterparty = o.counterparty
-                  AND (t.symbol = o.symbol OR t.symbol IN (SELECT p.symbol FROM securities p WHERE p.successor = o.symbol))
-                  AND t.status = 'booked') AS trade_date
+              -- Trades in a symbol since retired settle under its successor.
+              (SELECT min(td.d)::text FROM td LEFT JOIN securities p ON p.symbol = td.symbol
+                WHERE td.counterparty = o.counterparty AND (td.symbol = o.symbol OR p.successor = o.symbol)) AS trade_date
          FROM settlement_obligations o JOIN securities s ON s.symbol = o.symbol JOIN assets a ON a.code = o.currency
          JOIN counterparties cp ON cp.code = o.counterparty
         WHERE o.settle_date = $1 AND o.status = 'pending' AND o.quantity <> 0
