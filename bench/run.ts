@@ -668,11 +668,13 @@ async function main() {
     netting = { ...n, otherPct: w.stop().otherPct };
     log(`   ${n.seconds.toFixed(2)} s (median of 3; best ${n.bestSeconds.toFixed(2)} s; CPU ${n.cpuSeconds.toFixed(2)} s), ${fmtInt(n.obligations)} obligations; ${n.streamedSeconds.toFixed(2)} s with generation`);
     process.env.BENCH_EOD ??= String(QUICK ? 10_000 : 100_000);
-    section(`end of day (bench/eod.ts): ${fmtInt(Number(process.env.BENCH_EOD))} executions on the server, with the street's confirmations`);
-    const e = await (await import('./eod.js')).eodBench();
-    log(`   ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at these per-step rates ${(e.millionSeconds / 60).toFixed(1)} min (target < 3 min)`);
-    log(`   by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
-    log(`   CPU: Node ${e.cpu.node.toFixed(1)} s, PostgreSQL ${e.cpu.postgres.toFixed(1)} s; other processes ${e.otherPct.toFixed(0)}% of the machine`);
+    section(`end of day (bench/eod.ts): ${fmtInt(Number(process.env.BENCH_EOD))} executions on the server, then on the embedded engine, with the street's confirmations`);
+    for (const kind of ['server', 'embedded'] as const) {
+      const e = await (await import('./eod.js')).eodBench(kind);
+      log(`   ${kind}: ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at these per-step rates ${(e.millionSeconds / 60).toFixed(1)} min (${kind === 'server' ? 'target < 3 min' : 'report'})`);
+      log(`     by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
+      log(`     CPU: Node ${e.cpu.node.toFixed(1)} s, PostgreSQL ${e.cpu.postgres.toFixed(1)} s; other processes ${e.otherPct.toFixed(0)}% of the machine`);
+    }
     section(`accounting close (bench/close.ts): statements, close checks and FX revaluation at ${fmtInt(Number(process.env.BENCH_CLOSE_POSTINGS ?? (QUICK ? 100_000 : 1_000_000)))} postings, embedded`);
     process.env.BENCH_CLOSE_POSTINGS ??= String(QUICK ? 100_000 : 1_000_000);
     await (await import('./close.js')).closeBench(log);
