@@ -43,6 +43,8 @@ import { AS_OF, BANKS, CUSTOMERS, fillPostings, setUpBooks, sixLeg, twoLeg } fro
 import type { LoadJob, LoadResult } from './http-load.js';
 import type { TradingFigures } from './trading.js';
 import type { NettingFigures } from './settlement.js';
+import type { EodFigures } from './eod.js';
+import type { ReconciliationFigures } from './reconciliation.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ENTRIES = QUICK ? 10_000 : 100_000;
@@ -654,6 +656,8 @@ async function main() {
   const results: EngineResult[] = [];
   let trading: TradingFigures[] = [];
   let netting: (NettingFigures & { otherPct: number }) | undefined;
+  const eods: (EodFigures & { kind: 'server' | 'embedded' })[] = [];
+  let recon: ReconciliationFigures | undefined;
   try {
     results.push(await benchEngine('server'));
     results.push(await benchEngine('embedded'));
@@ -671,6 +675,7 @@ async function main() {
     section(`end of day (bench/eod.ts): ${fmtInt(Number(process.env.BENCH_EOD))} executions on the server, then on the embedded engine, with the street's confirmations`);
     for (const kind of ['server', 'embedded'] as const) {
       const e = await (await import('./eod.js')).eodBench(kind);
+      eods.push({ ...e, kind });
       log(`   ${kind}: ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at these per-step rates ${(e.millionSeconds / 60).toFixed(1)} min (${kind === 'server' ? 'target < 3 min' : 'report'})`);
       log(`     by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
       log(`     CPU: Node ${e.cpu.node.toFixed(1)} s, PostgreSQL ${e.cpu.postgres.toFixed(1)} s; other processes ${e.otherPct.toFixed(0)}% of the machine`);
@@ -685,7 +690,7 @@ async function main() {
     process.env.BENCH_RECON_LINES ??= String(QUICK ? 100_000 : 1_000_000);
     process.env.BENCH_RECON_IMPORT ??= String(QUICK ? 10_000 : 100_000);
     section(`reconciliation (bench/reconciliation.ts): ${fmtInt(Number(process.env.BENCH_RECON_LINES))} statement lines against as many ledger movements, and a camt.053 import, on the server`);
-    await (await import('./reconciliation.js')).reconciliationBench(log);
+    recon = await (await import('./reconciliation.js')).reconciliationBench(log);
   } finally {
     await cleanupAll();
   }
@@ -763,6 +768,18 @@ async function main() {
     rows.push([`net ${fmtInt(netting.executions)} executions into obligations`, 'in memory', `${netting.seconds.toFixed(2)} s`, '< 5 s', mark(netting.seconds < 5), pct(netting.otherPct)]);
     if (netting.otherPct > DISTURBED_PCT) disturbed.push('netting');
   }
+  for (const e of eods) {
+    const server = e.kind === 'server';
+    rows.push([`end-of-day cycle, ${fmtInt(e.executions)} executions (${fmtInt(e.confirmations)} confirmations)`, server ? 'server' : 'embedded',
+      `${e.seconds.toFixed(1)} s; 1,000,000 at these rates ${(e.millionSeconds / 60).toFixed(1)} min`, server ? '< 3 min for 1,000,000' : 'report',
+      server ? mark(e.millionSeconds < 180) : '-', pct(e.otherPct)]);
+    if (e.otherPct > DISTURBED_PCT) disturbed.push(`end of day (${e.kind})`);
+  }
+  if (recon) {
+    rows.push([`reconcile ${fmtInt(recon.lines)} statement lines against ${fmtInt(recon.movements)} movements`, 'server', `${recon.seconds.toFixed(2)} s`, '< 10 s', mark(recon.seconds < 10), pct(recon.otherPct)]);
+    rows.push([`import a camt.053 of ${fmtInt(recon.importEntries)} entries`, 'server', `${fmtInt(Math.round(recon.importPerSecond))} entries/s`, 'report', '-', '?']);
+    if (recon.otherPct > DISTURBED_PCT) disturbed.push('reconciliation');
+  }
   log(table(['work', 'engine', 'figure', 'target', 'met?', 'other load'], rows));
   log(`cores: ${machine.cores} (os.cpus().length). PostgreSQL: ${results.map((r) => `${r.version.split(',')[0]} (${r.engine})`).join('; ')}.`);
   log('Reads: medians of several runs after VACUUM (ANALYZE), and in brackets right after the bulk load (autovacuum may be at work); a read target is met only if both are.');
@@ -778,6 +795,8 @@ async function main() {
     machine,
     trading,
     netting,
+    eods,
+    recon,
     results: results.map((r) => ({
       ...r,
       reads: { ...r.reads, asOfPlan: undefined },
