@@ -185,6 +185,9 @@ function lineages(events: LotEvent[]) {
   return { final, lineage };
 }
 
+/** Serialises recomputations of lots (advisory lock key). */
+const LOTS_LOCK = 7243030;
+
 /**
  * Recompute lots and realized P&L of these (account, symbol) pairs from their booked trades, with
  * the lot events (splits, symbol changes) replayed in date order. A symbol changed since is
@@ -193,6 +196,9 @@ function lineages(events: LotEvent[]) {
  */
 export async function recomputeLots(c: Client, pairs: [string, string][]): Promise<void> {
   if (!pairs.length) return;
+  // One recomputation at a time: two at once (two imports touching the same account and security)
+  // would each delete the lots and insert them again, and the second insert would collide.
+  await c.query('SELECT pg_advisory_xact_lock($1)', [LOTS_LOCK]);
   const events = await loadLotEvents(c);
   const { final, lineage } = lineages(events);
   // Every symbol of each pair's instrument, and the instrument each symbol belongs to.
