@@ -292,9 +292,24 @@ export async function importConfirmations(pool: Pool, text: string, file: string
       writes.push({ id: old.id, i });
     }
     if (conflicts.length) throw err(ConfirmationCodes.CONFLICT, 'conflict', `${file}: ${conflicts.length} affirmed confirmation(s) would change; nothing was applied. ${conflicts[0]!.message}`, conflicts);
-    // Many rows a statement (the file holds each (counterparty, conf_id) once: parsing refuses repeats).
-    for (let k = 0; k < writes.length; k += 20_000) {
-      const part = writes.slice(k, k + 20_000);
+    // New confirmations by COPY (a day's file is mostly new ones); changed ones by upsert, many rows
+    // a statement (the file holds each (counterparty, conf_id) once: parsing refuses repeats).
+    const fresh = writes.filter((w) => !byKey.has(`${w.i.counterparty}\u0000${w.i.confId}`));
+    if (fresh.length) {
+      const tail = `\t${copyValue(file)}`, by = `\t${copyValue(now.toISOString())}\t${copyValue(actor)}`;
+      let rows = '';
+      for (const { id, i } of fresh) {
+        const late = i.affirmedAt === null ? null : isLateAffirmation(i.tradeDate, new Date(i.affirmedAt));
+        rows += copyValue(id) + '\t' + copyValue(i.counterparty) + '\t' + copyValue(i.confId) + '\t' + i.tradeDate + '\t' + copyValue(i.symbol) + '\t' + i.side + '\t' + i.quantity + '\t' + i.price
+          + '\t' + copyValue(i.settleDate) + '\t' + copyValue(i.ourRef) + tail + '\t' + i.line + by + '\t' + copyValue(i.affirmedAt) + '\t' + copyValue(late)
+          + '\t' + (i.affirmedAt === null ? '\\N' : copyValue(i.counterparty)) + '\n';
+      }
+      await copyInto(c, 'confirmations', ['id', 'counterparty', 'conf_id', 'trade_date', 'symbol', 'side', 'quantity', 'price', 'settle_date', 'our_ref', 'source_file', 'line',
+        'received_at', 'received_by', 'affirmed_at', 'affirmed_late', 'affirmed_by'], rows);
+    }
+    const changedRows = writes.filter((w) => byKey.has(`${w.i.counterparty}\u0000${w.i.confId}`));
+    for (let k = 0; k < changedRows.length; k += 20_000) {
+      const part = changedRows.slice(k, k + 20_000);
       const col = <T>(f: (w: { id: string; i: ConfirmationInput }) => T) => part.map(f);
       await c.query(
         `INSERT INTO confirmations (id, counterparty, conf_id, trade_date, symbol, side, quantity, price, settle_date, our_ref, source_file, line, received_at, received_by, affirmed_at, affirmed_late, affirmed_by)
