@@ -97,6 +97,24 @@ describe('cash matching', () => {
     expect(r.matches).toEqual([['reversal', [], ['oops', 'reversal:oops']]]);
   });
 
+  it('amounts beyond 2^53 (no exact double) match and differ as bigints, by reference, amount and date, group and reversal', () => {
+    const big = 2n ** 60n;
+    const a = line(big + 1n, '2024-05-02', ['BIG-1']);
+    const b = line(big + 3n, '2024-05-02');
+    const c = line(big + 5n, '2024-05-02', ['BIG-2']);
+    const d = line(2n * big + 2n, '2024-05-02', [], 2);
+    const x = mv(big + 1n, '2024-05-02', 'BIG-1');
+    const y = mv(big + 3n, '2024-05-03', 'y');
+    const z = mv(big + 6n, '2024-05-02', 'BIG-2');
+    const g1 = mv(big, '2024-05-02', 'g1');
+    const g2 = mv(big + 2n, '2024-05-02', 'g2');
+    const r1 = mv(-(big + 9n), '2024-05-02', 'r1');
+    const r2 = mv(big + 9n, '2024-05-02', 'r2', '', r1.seq);
+    const r = run([a, b, c, d], [x, y, z, g1, g2, r1, r2]);
+    expect(r.matches).toEqual([['reference', [a.id], ['BIG-1']], ['amount_date', [b.id], ['y']], ['one_to_many', [d.id], ['g1', 'g2']], ['reversal', [], ['r1', 'r2']]]);
+    expect(r.breaks).toEqual([['amount_differs', [c.id], ['BIG-2']]]);
+  });
+
   it('matches each item at most once and reports every unmatched item once (property)', () => {
     fc.assert(fc.property(
       fc.array(fc.record({ a: fc.integer({ min: -50, max: 50 }), d: fc.integer({ min: 0, max: 6 }), r: fc.integer({ min: 0, max: 8 }) }), { maxLength: 25 }),

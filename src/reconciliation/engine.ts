@@ -85,13 +85,74 @@ export function memoRefs(memo: string): string[] {
   return out;
 }
 
-/** Our movement's references, strongest first: key and entry id, then words of the memo (lazily). */
-class OurRefs {
-  private memo: (string[] | undefined)[];
-  constructor(private readonly ours: CashMovement[]) { this.memo = new Array(ours.length); }
-  strong(i: number): string[] { const o = this.ours[i]!; return [o.key, o.entryId]; }
-  weak(i: number): string[] { return (this.memo[i] ??= memoRefs(this.ours[i]!.memo)); }
-  all(i: number): string[] { return [...this.strong(i), ...this.weak(i)]; }
+/**
+ * The items as columns (what the run loads: a million lines and movements without an object
+ * each). Amounts are minor units as doubles where exact (|x| <= 2^53 - 1), else NaN with the
+ * bigint in `big`; strings are read through functions (the loader keeps them in its COPY buffer
+ * and makes a string only for the items that still need one).
+ */
+export interface CashLineCols {
+  n: number;
+  amt: Float64Array;
+  big: Map<number, bigint>;
+  day: Int32Array;
+  txCount: Int32Array;
+  /** The entry seq the line's ourRef names (see CashLine.refSeq), -1 when none. */
+  refSeq: Float64Array;
+  refs: (l: number) => string[];
+}
+
+export interface CashOurCols {
+  n: number;
+  seq: Float64Array;
+  amt: Float64Array;
+  big: Map<number, bigint>;
+  day: Int32Array;
+  /** Seq of the entry this one reverses, -1 when none. */
+  reverses: Float64Array;
+  key: (o: number) => string;
+  entryId: (o: number) => string;
+  memo: (o: number) => string;
+}
+
+export const CASH_RULE_NAMES = ['reference', 'amount_date', 'one_to_many', 'many_to_one', 'reversal'] as const;
+const R_REFERENCE = 0, R_AMOUNT_DATE = 1, R_ONE_TO_MANY = 2, R_MANY_TO_ONE = 3, R_REVERSAL = 4;
+
+/**
+ * The matches as columns, in the order made: match k is rule `CASH_RULE_NAMES[rule[k]]`, of line
+ * `line[k]` and movement `our[k]` (-1: none on that side); -2 in both: a group, in `groups`.
+ */
+export interface CashMatchCols { n: number; rule: Uint8Array; line: Int32Array; our: Int32Array; groups: Map<number, { lines: number[]; ours: number[] }> }
+export interface CashResultCols { matches: CashMatchCols; breaks: CashBreak[] }
+
+/** Amount of item i as a bigint. */
+const bigOf = (amt: Float64Array, big: Map<number, bigint>, i: number): bigint => { const a = amt[i]!; return a === a ? BigInt(a) : big.get(i)!; };
+
+/** The exact double of a bigint, NaN when it has none. */
+const exactNum = (x: bigint): number => (x >= -MAX_EXACT && x <= MAX_EXACT ? Number(x) : NaN);
+
+/** Lines and movements as objects (tests, small callers) to columns. */
+export function cashCols(lines: CashLine[], ours: CashMovement[]): { lines: CashLineCols; ours: CashOurCols } {
+  const L: CashLineCols = {
+    n: lines.length, amt: new Float64Array(lines.length), big: new Map(), day: new Int32Array(lines.length), txCount: new Int32Array(lines.length),
+    refSeq: new Float64Array(lines.length), refs: (l) => lines[l]!.refs,
+  };
+  lines.forEach((x, i) => {
+    L.amt[i] = exactNum(x.amount);
+    if (L.amt[i] !== L.amt[i]) L.big.set(i, x.amount);
+    L.day[i] = x.day; L.txCount[i] = x.txCount; L.refSeq[i] = x.refSeq ?? -1;
+  });
+  const O: CashOurCols = {
+    n: ours.length, seq: new Float64Array(ours.length), amt: new Float64Array(ours.length), big: new Map(), day: new Int32Array(ours.length),
+    reverses: new Float64Array(ours.length), key: (o) => ours[o]!.key, entryId: (o) => ours[o]!.entryId, memo: (o) => ours[o]!.memo,
+  };
+  ours.forEach((x, i) => {
+    O.seq[i] = x.seq;
+    O.amt[i] = exactNum(x.amount);
+    if (O.amt[i] !== O.amt[i]) O.big.set(i, x.amount);
+    O.day[i] = x.day; O.reverses[i] = x.reverses === null ? -1 : x.reverses;
+  });
+  return { lines: L, ours: O };
 }
 
 /**
@@ -99,35 +160,69 @@ class OurRefs {
  * earlier runs) are simply not given. Deterministic: the same input gives the same matches.
  */
 export function matchCash(lines: CashLine[], ours: CashMovement[], rules: EngineRule[]): CashResult {
-  const lineFree = new Uint8Array(lines.length).fill(1);
-  const ourFree = new Uint8Array(ours.length).fill(1);
+  const c = cashCols(lines, ours);
+  const r = matchCashCols(c.lines, c.ours, rules);
+  const m = r.matches;
   const matches: CashMatch[] = [];
-  const refs = new OurRefs(ours);
+  for (let k = 0; k < m.n; k++) {
+    const g = m.groups.get(k);
+    matches.push({ rule: CASH_RULE_NAMES[m.rule[k]!]!, lines: g ? g.lines : m.line[k]! >= 0 ? [m.line[k]!] : [], ours: g ? g.ours : m.our[k]! >= 0 ? [m.our[k]!] : [] });
+  }
+  return { matches, breaks: r.breaks };
+}
+
+/** matchCash on columns: the same matches and breaks. */
+export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule[]): CashResultCols {
+  const nL = L.n, nO = O.n;
+  const lineFree = new Uint8Array(nL).fill(1);
+  const ourFree = new Uint8Array(nO).fill(1);
+  // Every match takes at least one item.
+  const M: CashMatchCols = { n: 0, rule: new Uint8Array(nL + nO), line: new Int32Array(nL + nO), our: new Int32Array(nL + nO), groups: new Map() };
+  const lBig = (l: number) => bigOf(L.amt, L.big, l);
+  const oBig = (o: number) => bigOf(O.amt, O.big, o);
+  /** Memo words of our movements (lazily). */
+  const weakOf: (string[] | undefined)[] = new Array(nO);
+  const weak = (o: number) => (weakOf[o] ??= memoRefs(O.memo(o)));
+  const allRefs = (o: number) => [O.key(o), O.entryId(o), ...weak(o)];
   /** Referenced pairs that differ: line index -> our index (and back). */
   const suspectOfLine = new Map<number, { our: number; type: 'amount_differs' | 'date_differs' }>();
   const suspectOfOur = new Map<number, number>();
 
-  const take = (rule: string, ls: number[], os: number[]) => {
+  const take1 = (rule: number, l: number, o: number) => {
+    lineFree[l] = 0;
+    ourFree[o] = 0;
+    const k = M.n++;
+    M.rule[k] = rule; M.line[k] = l; M.our[k] = o;
+  };
+  const take = (rule: number, ls: number[], os: number[]) => {
     for (const l of ls) lineFree[l] = 0;
     for (const o of os) ourFree[o] = 0;
-    matches.push({ rule, lines: ls, ours: os });
+    const k = M.n++;
+    M.rule[k] = rule; M.line[k] = -2; M.our[k] = -2;
+    M.groups.set(k, { lines: ls, ours: os });
+  };
+  /** |line - ours| within the tolerance: in doubles when exact there. */
+  const withinLO = (l: number, o: number, tol: bigint, tolN: number) => {
+    const a = L.amt[l]!, b = O.amt[o]!;
+    if (a === a && b === b && tolN === tolN) return tolN === 0 ? a === b : Math.abs(a - b) <= tolN;
+    return within(lBig(l), oBig(o), tol);
   };
 
   /** Index of the free lines' references (built when a rule needs it, over the lines still free). */
-  const lineRefs = () => buildIndex(lines.length, (l) => lines[l]!.refs, lineFree);
+  const lineRefs = () => buildIndex(nL, L.refs, lineFree);
 
   for (const r of rules) {
     switch (r.rule) {
       case 'reference': {
         const { amountTolerance: tol, days } = r.params;
+        const tolN = exactNum(tol);
         // Our keys and entry ids (one entry each: they are unique in the ledger), probed with each
         // line's references; then the reference-like words of the memos of what is left.
         const buildStrong = () => {
           const strong = new Map<string, number>();
-          for (let o = 0; o < ours.length; o++) {
+          for (let o = 0; o < nO; o++) {
             if (!ourFree[o]) continue;
-            const mv = ours[o]!;
-            for (const k of [mv.key, mv.entryId]) {
+            for (const k of [O.key(o), O.entryId(o)]) {
               const had = strong.get(k);
               strong.set(k, had === undefined || had === o ? o : -1);
             }
@@ -135,42 +230,47 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
           return strong;
         };
         const consider = (l: number, cands: number[]) => {
-          const ln = lines[l]!;
+          const day = L.day[l]!;
           let best = -1;
-          for (const o of cands) {
-            const mv = ours[o]!;
-            if (!within(ln.amount, mv.amount, tol) || Math.abs(ln.day - mv.day) > days) continue;
-            if (best < 0 || Math.abs(ln.day - mv.day) < Math.abs(ours[best]!.day - ln.day)) best = o;
+          for (let i = 0; i < cands.length; i++) {
+            const o = cands[i]!;
+            if (!withinLO(l, o, tol, tolN) || Math.abs(day - O.day[o]!) > days) continue;
+            if (best < 0 || Math.abs(day - O.day[o]!) < Math.abs(O.day[best]! - day)) best = o;
           }
-          if (best >= 0) { take('reference', [l], [best]); return; }
+          if (best >= 0) { take1(R_REFERENCE, l, best); return; }
           // The closest referenced movement that differs: a break of its own if nothing else matches them.
           if (suspectOfLine.has(l)) return;
+          const amount = lBig(l);
           const o = [...cands].sort((a, b) => {
-            const da = abs(ours[a]!.amount - ln.amount), db = abs(ours[b]!.amount - ln.amount);
+            const da = abs(oBig(a) - amount), db = abs(oBig(b) - amount);
             return da < db ? -1 : da > db ? 1 : a - b;
           }).find((x) => !suspectOfOur.has(x));
           if (o === undefined) return;
-          suspectOfLine.set(l, { our: o, type: within(ours[o]!.amount, ln.amount, tol) ? 'date_differs' : 'amount_differs' });
+          suspectOfLine.set(l, { our: o, type: withinLO(l, o, tol, tolN) ? 'date_differs' : 'amount_differs' });
           suspectOfOur.set(o, l);
         };
         // Lines whose reference the loader resolved to an entry: that entry's free postings, found by
         // binary search over the movements in entry order.
-        const bySeq = ours.map((_, o) => o);
-        if (!bySeq.every((o, i) => i === 0 || ours[bySeq[i - 1]!]!.seq <= ours[o]!.seq)) bySeq.sort((a, b) => ours[a]!.seq - ours[b]!.seq || a - b);
-        for (let l = 0; l < lines.length; l++) {
-          const seq = lines[l]!.refSeq;
-          if (seq === undefined || seq < 0 || !lineFree[l]) continue;
-          let lo = 0, hi = bySeq.length;
-          while (lo < hi) { const m = (lo + hi) >> 1; if (ours[bySeq[m]!]!.seq < seq) lo = m + 1; else hi = m; }
-          let cands: number[] | undefined;
-          for (let k = lo; k < bySeq.length && ours[bySeq[k]!]!.seq === seq; k++) if (ourFree[bySeq[k]!]) (cands ??= []).push(bySeq[k]!);
-          if (cands) consider(l, cands);
+        let sorted = true;
+        for (let o = 1; o < nO && sorted; o++) if (O.seq[o - 1]! > O.seq[o]!) sorted = false;
+        const bySeq = new Int32Array(nO);
+        for (let o = 0; o < nO; o++) bySeq[o] = o;
+        if (!sorted) bySeq.sort((a, b) => O.seq[a]! - O.seq[b]! || a - b);
+        const cands: number[] = [];
+        for (let l = 0; l < nL; l++) {
+          const seq = L.refSeq[l]!;
+          if (seq < 0 || !lineFree[l]) continue;
+          let lo = 0, hi = nO;
+          while (lo < hi) { const m = (lo + hi) >> 1; if (O.seq[bySeq[m]!]! < seq) lo = m + 1; else hi = m; }
+          cands.length = 0;
+          for (let k = lo; k < nO && O.seq[bySeq[k]!] === seq; k++) if (ourFree[bySeq[k]!]) cands.push(bySeq[k]!);
+          if (cands.length) consider(l, cands);
         }
         let left = false;
         const strong = buildStrong();
-        for (let l = 0; l < lines.length; l++) {
+        for (let l = 0; l < nL; l++) {
           if (!lineFree[l] || suspectOfLine.has(l)) continue;
-          const rs = lines[l]!.refs;
+          const rs = L.refs(l);
           let cands: number[] | undefined;
           for (let i = 0; i < rs.length; i++) {
             const o = strong.get(rs[i]!);
@@ -181,11 +281,11 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
           else if (rs.length) left = true;
         }
         if (left) {
-          const weak = buildIndex(ours.length, (o) => refs.weak(o), ourFree);
-          for (let l = 0; l < lines.length; l++) {
-            if (!lineFree[l] || suspectOfLine.has(l) || !lines[l]!.refs.length) continue;
+          const index = buildIndex(nO, weak, ourFree);
+          for (let l = 0; l < nL; l++) {
+            if (!lineFree[l] || suspectOfLine.has(l) || !L.refs(l).length) continue;
             const cands: number[] = [];
-            for (const ref of lines[l]!.refs) for (const o of weak.get(ref) ?? []) if (ourFree[o] && !cands.includes(o)) cands.push(o);
+            for (const ref of L.refs(l)) for (const o of index.get(ref) ?? []) if (ourFree[o] && !cands.includes(o)) cands.push(o);
             if (cands.length) consider(l, cands);
           }
         }
@@ -194,57 +294,62 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
       case 'amount_date': {
         const { amountTolerance: tol, days } = r.params;
         if (tol === 0n) {
-          // By exact amount: a hash map of the free movements, each list sorted by date.
-          const byAmount = new Map<bigint, number[]>();
-          for (let o = 0; o < ours.length; o++) {
+          // By exact amount: a hash map of the free movements, each list sorted by date (amounts as
+          // doubles where exact, else bigints: one value never has both keys).
+          const byAmount = new Map<number | bigint, number[]>();
+          for (let o = 0; o < nO; o++) {
             if (!ourFree[o]) continue;
-            const k = ours[o]!.amount;
+            const a = O.amt[o]!;
+            const k = a === a ? a : O.big.get(o)!;
             const list = byAmount.get(k);
             if (list) list.push(o); else byAmount.set(k, [o]);
           }
-          for (const list of byAmount.values()) if (list.length > 1) list.sort((a, b) => ours[a]!.day - ours[b]!.day || a - b);
-          for (let l = 0; l < lines.length; l++) {
+          for (const list of byAmount.values()) if (list.length > 1) list.sort((a, b) => O.day[a]! - O.day[b]! || a - b);
+          for (let l = 0; l < nL; l++) {
             if (!lineFree[l]) continue;
-            const list = byAmount.get(lines[l]!.amount);
+            const a = L.amt[l]!;
+            const list = byAmount.get(a === a ? a : L.big.get(l)!);
             if (!list) continue;
-            const o = nearestFree(list, lines[l]!.day, days, ourFree, (i) => ours[i]!.day);
-            if (o >= 0) take('amount_date', [l], [o]);
+            const o = nearestFree(list, L.day[l]!, days, ourFree, O.day);
+            if (o >= 0) take1(R_AMOUNT_DATE, l, o);
           }
         } else {
           // Within a tolerance: the free movements sorted by amount, a range per line.
-          const sorted = ours.map((_, o) => o).filter((o) => ourFree[o]).sort((a, b) => {
-            const x = ours[a]!.amount, y = ours[b]!.amount;
-            return x < y ? -1 : x > y ? 1 : ours[a]!.day - ours[b]!.day || a - b;
+          const amounts = new Map<number, bigint>();
+          for (let o = 0; o < nO; o++) if (ourFree[o]) amounts.set(o, oBig(o));
+          const sorted = [...amounts.keys()].sort((a, b) => {
+            const x = amounts.get(a)!, y = amounts.get(b)!;
+            return x < y ? -1 : x > y ? 1 : O.day[a]! - O.day[b]! || a - b;
           });
-          for (let l = 0; l < lines.length; l++) {
+          for (let l = 0; l < nL; l++) {
             if (!lineFree[l]) continue;
-            const ln = lines[l]!;
+            const amount = lBig(l), day = L.day[l]!;
             let lo = 0, hi = sorted.length;
-            while (lo < hi) { const m = (lo + hi) >> 1; if (ours[sorted[m]!]!.amount < ln.amount - tol) lo = m + 1; else hi = m; }
+            while (lo < hi) { const m = (lo + hi) >> 1; if (amounts.get(sorted[m]!)! < amount - tol) lo = m + 1; else hi = m; }
             let best = -1;
             let bestKey: [bigint, number] = [0n, 0];
-            for (let k = lo; k < sorted.length && ours[sorted[k]!]!.amount <= ln.amount + tol; k++) {
+            for (let k = lo; k < sorted.length && amounts.get(sorted[k]!)! <= amount + tol; k++) {
               const o = sorted[k]!;
               if (!ourFree[o]) continue;
-              const dd = Math.abs(ours[o]!.day - ln.day);
+              const dd = Math.abs(O.day[o]! - day);
               if (dd > days) continue;
-              const key: [bigint, number] = [abs(ours[o]!.amount - ln.amount), dd];
+              const key: [bigint, number] = [abs(amounts.get(o)! - amount), dd];
               if (best < 0 || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && o < best)))) { best = o; bestKey = key; }
             }
-            if (best >= 0) take('amount_date', [l], [best]);
+            if (best >= 0) take1(R_AMOUNT_DATE, l, best);
           }
         }
         break;
       }
       case 'one_to_many': {
         // One line, several of ours.
-        const oursRefIndex = buildIndex(ours.length, (o) => refs.all(o), ourFree);
+        const oursRefIndex = buildIndex(nO, allRefs, ourFree);
         groupMatch(
-          lines.length, (l) => lines[l]!, lineFree,
-          ours.length, (o) => ours[o]!, ourFree,
-          (l) => lines[l]!.refs, (ref) => oursRefIndex.get(ref) ?? [],
-          (l) => lines[l]!.txCount, r.params,
-          (l, os) => take('one_to_many', [l], os),
+          { n: nL, free: lineFree, day: L.day, amt: L.amt, big: lBig },
+          { n: nO, free: ourFree, day: O.day, amt: O.amt, big: oBig },
+          L.refs, (ref) => oursRefIndex.get(ref) ?? [],
+          (l) => L.txCount[l]!, r.params,
+          (l, os) => take(R_ONE_TO_MANY, [l], os),
         );
         break;
       }
@@ -252,26 +357,29 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
         // One of ours, several lines.
         const index = lineRefs();
         groupMatch(
-          ours.length, (o) => ours[o]!, ourFree,
-          lines.length, (l) => lines[l]!, lineFree,
-          (o) => refs.all(o), (ref) => index.get(ref) ?? [],
+          { n: nO, free: ourFree, day: O.day, amt: O.amt, big: oBig },
+          { n: nL, free: lineFree, day: L.day, amt: L.amt, big: lBig },
+          allRefs, (ref) => index.get(ref) ?? [],
           () => 0, r.params,
-          (o, ls) => take('many_to_one', ls, [o]),
+          (o, ls) => take(R_MANY_TO_ONE, ls, [o]),
         );
         break;
       }
       case 'reversal': {
         const bySeq = new Map<number, number[]>();
-        for (let o = 0; o < ours.length; o++) {
+        for (let o = 0; o < nO; o++) {
           if (!ourFree[o]) continue;
-          const list = bySeq.get(ours[o]!.seq);
-          if (list) list.push(o); else bySeq.set(ours[o]!.seq, [o]);
+          const list = bySeq.get(O.seq[o]!);
+          if (list) list.push(o); else bySeq.set(O.seq[o]!, [o]);
         }
-        for (let o = 0; o < ours.length; o++) {
-          const mv = ours[o]!;
-          if (!ourFree[o] || mv.reverses === null) continue;
-          const twin = (bySeq.get(mv.reverses) ?? []).find((x) => ourFree[x] && ours[x]!.amount === -mv.amount);
-          if (twin !== undefined) take('reversal', [], [twin, o]);
+        const negEq = (x: number, o: number) => {
+          const a = O.amt[x]!, b = O.amt[o]!;
+          return a === a && b === b ? a === -b : oBig(x) === -oBig(o);
+        };
+        for (let o = 0; o < nO; o++) {
+          if (!ourFree[o] || O.reverses[o]! < 0) continue;
+          const twin = (bySeq.get(O.reverses[o]!) ?? []).find((x) => ourFree[x] && negEq(x, o));
+          if (twin !== undefined) take(R_REVERSAL, [], [twin, o]);
         }
         break;
       }
@@ -286,18 +394,18 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
       ourFree[s.our] = 0;
     }
   }
-  for (let l = 0; l < lines.length; l++) if (lineFree[l]) breaks.push({ type: 'missing_ours', lines: [l], ours: [] });
-  for (let o = 0; o < ours.length; o++) if (ourFree[o]) breaks.push({ type: 'missing_theirs', lines: [], ours: [o] });
-  return { matches, breaks };
+  for (let l = 0; l < nL; l++) if (lineFree[l]) breaks.push({ type: 'missing_ours', lines: [l], ours: [] });
+  for (let o = 0; o < nO; o++) if (ourFree[o]) breaks.push({ type: 'missing_theirs', lines: [], ours: [o] });
+  return { matches: M, breaks };
 }
 
 /** In a list sorted by day, the free item nearest to `day` within `days` (earlier first on a tie). */
-function nearestFree(list: number[], day: number, days: number, free: Uint8Array, dayOf: (i: number) => number): number {
+function nearestFree(list: number[], day: number, days: number, free: Uint8Array, dayOf: Int32Array): number {
   let lo = 0, hi = list.length;
-  while (lo < hi) { const m = (lo + hi) >> 1; if (dayOf(list[m]!) < day - days) lo = m + 1; else hi = m; }
+  while (lo < hi) { const m = (lo + hi) >> 1; if (dayOf[list[m]!]! < day - days) lo = m + 1; else hi = m; }
   let best = -1, bestD = Infinity;
   for (let k = lo; k < list.length; k++) {
-    const d = dayOf(list[k]!) - day;
+    const d = dayOf[list[k]!]! - day;
     if (d > days) break;
     if (!free[list[k]!]) continue;
     if (Math.abs(d) < bestD) { best = list[k]!; bestD = Math.abs(d); }
@@ -317,7 +425,8 @@ function buildIndex(n: number, refsOf: (i: number) => string[], free: Uint8Array
   return index;
 }
 
-interface Amounted { amount: bigint; day: number }
+/** One side of a group match: its items' days and amounts (doubles where exact, else NaN; `big` gives the bigint). */
+interface Side { n: number; free: Uint8Array; day: Int32Array; amt: Float64Array; big: (i: number) => bigint }
 
 /** Search budgets: per single item, and per rule run, so that a large window cannot make a run hang. */
 const NODE_BUDGET = 2_000;
@@ -331,51 +440,49 @@ const RULE_BUDGET = 500_000;
  * likely a coincidence than a batch).
  */
 function groupMatch(
-  nSingles: number, single: (i: number) => Amounted, singleFree: Uint8Array,
-  nParts: number, part: (i: number) => Amounted, partFree: Uint8Array,
+  S: Side, P: Side,
   refsOfSingle: (i: number) => string[], partsWithRef: (ref: string) => number[],
   countHint: (i: number) => number, p: GroupParams,
   take: (single: number, parts: number[]) => void,
 ) {
   if (p.maxGroup < 2) return;
   const maxBlind = Math.min(p.maxBlind, p.maxGroup);
+  const singleFree = S.free, partFree = P.free;
   // Free parts by day, for the window.
   const byDay = new Map<number, number[]>();
-  // The free parts' amounts as doubles where exact (NaN where not): the window scan below compares
-  // signs and magnitudes without a BigInt per candidate.
-  const asNum = new Float64Array(nParts);
-  for (let i = 0; i < nParts; i++) {
+  for (let i = 0; i < P.n; i++) {
     if (!partFree[i]) continue;
-    const a = part(i).amount;
-    asNum[i] = a >= -MAX_EXACT && a <= MAX_EXACT ? Number(a) : NaN;
-    const d = part(i).day;
+    const d = P.day[i]!;
     const list = byDay.get(d);
     if (list) list.push(i); else byDay.set(d, [i]);
   }
+  // The parts' amounts as doubles where exact (NaN where not): the window scan below compares
+  // signs and magnitudes without a BigInt per candidate.
+  const asNum = P.amt;
   const budget = { left: RULE_BUDGET };
-  for (let s = 0; s < nSingles; s++) {
+  for (let s = 0; s < S.n; s++) {
     if (!singleFree[s]) continue;
-    const t = single(s);
-    if (t.amount === 0n) continue;
-    const inWindow = (i: number) => partFree[i] && Math.abs(part(i).day - t.day) <= p.days;
+    const amount = S.big(s), day = S.day[s]!;
+    if (amount === 0n) continue;
+    const inWindow = (i: number) => partFree[i] && Math.abs(P.day[i]! - day) <= p.days;
 
     // 1. The parts that share a reference with the single item.
     let done = false;
     for (const ref of new Set(refsOfSingle(s))) {
       const group = partsWithRef(ref).filter(inWindow);
       if (group.length < 2 || group.length > Math.max(p.maxGroup, 1000)) continue;
-      const sum = group.reduce((a, i) => a + part(i).amount, 0n);
-      if (within(sum, t.amount, p.amountTolerance)) { take(s, group); done = true; break; }
+      const sum = group.reduce((a, i) => a + P.big(i), 0n);
+      if (within(sum, amount, p.amountTolerance)) { take(s, group); done = true; break; }
     }
     if (done) continue;
 
     // 2. Subsets of the same sign within the window: the nearest days first.
-    const sg = sign(t.amount);
-    const limit = abs(t.amount) + p.amountTolerance;
+    const sg = sign(amount);
+    const limit = abs(amount) + p.amountTolerance;
     const limitN = limit <= MAX_EXACT ? Number(limit) : NaN;
     const cands: number[] = [];
     for (let off = 0; off <= p.days && cands.length < p.maxCandidates; off++) {
-      for (const d of off === 0 ? [t.day] : [t.day - off, t.day + off]) {
+      for (const d of off === 0 ? [day] : [day - off, day + off]) {
         for (const i of byDay.get(d) ?? []) {
           if (!partFree[i]) continue;
           const n = asNum[i]!;
@@ -383,7 +490,7 @@ function groupMatch(
             // Exact in doubles: the same test as below.
             if (Math.sign(n) !== sg || Math.abs(n) > limitN) continue;
           } else {
-            const a = part(i).amount;
+            const a = P.big(i);
             if (sign(a) !== sg || abs(a) > limit) continue;
           }
           cands.push(i);
@@ -397,20 +504,22 @@ function groupMatch(
     const sizes: number[] = [];
     if (hint >= 2 && hint <= p.maxGroup) sizes.push(hint);
     for (let k = 2; k <= maxBlind; k++) if (k !== hint) sizes.push(k);
-    const target = abs(t.amount);
+    const target = abs(amount);
     let pool: number[] | undefined, mags: bigint[] | undefined;
     for (const k of sizes) {
       if (k > cands.length) continue;
       let found: number[] | null = null;
       if (k === 2 && p.amountTolerance === 0n) {
-        found = pairSum(cands.map((i) => abs(part(i).amount)), target);
+        // In doubles when every value is exact there (the common case): no BigInt per candidate.
+        const tN = exactNum(target);
+        found = tN === tN && cands.every((i) => asNum[i] === asNum[i]) ? pairSumExact(cands.map((i) => Math.abs(asNum[i]!)), tN) : pairSum(cands.map((i) => abs(P.big(i))), target);
         if (found) found = found.map((j) => cands[j]!);
       } else {
         if (budget.left <= 0) continue;
         if (!pool) {
           // Largest magnitude first, for pruning.
-          pool = [...cands].sort((a, b) => { const x = abs(part(a).amount), y = abs(part(b).amount); return x > y ? -1 : x < y ? 1 : a - b; });
-          mags = pool.map((i) => abs(part(i).amount));
+          pool = [...cands].sort((a, b) => { const x = abs(P.big(a)), y = abs(P.big(b)); return x > y ? -1 : x < y ? 1 : a - b; });
+          mags = pool.map((i) => abs(P.big(i)));
         }
         const idx = subsetOfSize(mags!, target, p.amountTolerance, k, budget);
         if (idx) found = idx.map((j) => pool![j]!);
@@ -418,6 +527,18 @@ function groupMatch(
       if (found) { take(s, found); break; }
     }
   }
+}
+
+/** pairSum over non-negative integers exact in doubles. */
+function pairSumExact(mags: number[], t: number): number[] | null {
+  const seen = new Map<number, number>();
+  for (let j = 0; j < mags.length; j++) {
+    const m = mags[j]!;
+    const k = seen.get(t - m);
+    if (k !== undefined) return [k, j];
+    if (!seen.has(m)) seen.set(m, j);
+  }
+  return null;
 }
 
 /** Two values (indexes) summing exactly to target, the earliest pair in the list; or null. */

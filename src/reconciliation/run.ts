@@ -20,14 +20,14 @@
  * movements' keys in memory (the ledger's indexes only for the few left); matching is in memory
  * (engine.ts); matches are written with one COPY.
  */
-import { copyIn, copyInText, copyOut, copyText, sqlLiteral as literal, withTx, type Client, type Pool } from '../db/index.js';
+import { copyIn, copyInChunks, copyOutBuffer, copyText, sqlLiteral as literal, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks, likePrefix } from '../ledger/index.js';
 import { fromMinor, newId, parseDate, toMinor, type DomainError } from '../kernel/index.js';
-import { matchCash, matchHoldings, type BreakType, type CashLine, type CashMovement, type HoldingIn, type PositionIn } from './engine.js';
+import { CASH_RULE_NAMES, matchCashCols, matchHoldings, type BreakType, type CashLineCols, type CashOurCols, type HoldingIn, type PositionIn } from './engine.js';
 import { ReconCodes, reconError } from './errors.js';
 import { resolveLink, type Link } from './links.js';
 import { toEngineRules, type Rule } from './rules.js';
-import { canonical, ctxOf, dateOfDay, dayOf, lockAccount, scaleOf, sha256, type ReconCtx } from './util.js';
+import { canonical, copyString, CopyReader, CopyWriter, ctxOf, dateOfDay, dayOf, hashBytes, lockAccount, sameBytes, scaleOf, sha256, type ReconCtx } from './util.js';
 
 export interface BalanceCheck {
   statement: string;
@@ -172,8 +172,8 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
   const asset = link.asset!;
   const scale = (await scaleOf(c, asset)) ?? 0;
   const t0 = performance.now();
-  const stmts = await c.query<{ id: string; statement_id: string; closing: string | null; statement_date: string | null; start: string | null; first_line: string | null; last_line: string | null }>(
-    `SELECT s.id, s.statement_id, s.closing::text AS closing, coalesce(s.statement_date, s.to_date) AS statement_date,
+  const stmts = await c.query<{ id: string; statement_id: string; closing: string | null; statement_date: string | null; own_date: string | null; start: string | null; first_line: string | null; last_line: string | null }>(
+    `SELECT s.id, s.statement_id, s.closing::text AS closing, coalesce(s.statement_date, s.to_date) AS statement_date, s.statement_date AS own_date,
             least(s.from_date, s.statement_date) AS start, s.first_line::text AS first_line, s.last_line::text AS last_line
        FROM recon_statements s WHERE s.account = $1 AND s.kind = 'cash'
       ORDER BY coalesce(s.statement_date, s.to_date), s.imported_at, s.id`, [link.statementAccount]);
@@ -184,72 +184,11 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
   const window = Math.max(0, ...link.rules.map((r) => ('days' in r.params ? Number(r.params.days) : 0)));
   const start = dateOfDay(dayOf(starts[0] ?? asOf) - window);
   const accountIds = await ledgerAccountIds(c, link.ledgerAccount);
-
   const factor = '1' + '0'.repeat(scale);
-  const byRule: Record<string, number> = {};
-  let matchedLines = 0, matchedOurs = 0;
 
-  // Theirs: unmatched booked lines of statements dated up to asOf (the entry each one's own
-  // reference names is looked up afterwards: resolveOurRefs).
-  // Ours: unmatched postings on the linked account(s) in the asset, in the period, by entry.
-  // The two are read at once, on two connections (READ COMMITTED: the same as one after the other;
-  // the account's lock keeps other runs out).
-  const lines: CashLine[] = [];
-  const lineScope: number[] = [];
-  const tooPrecise: string[] = [];
-  // A line's own reference (ourRef) is resolved to an entry after both sides are in: first among our
-  // movements' keys (already read), the rest in the ledger's indexes by one query (key, then entry id).
-  const ourRefOf: (string | null)[] = [];
-  const allRefsOf: string[] = [];
-  const readLines = copyOut(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date, s.statement_date) - ${EPOCH},
-        l.tx_count, l.our_ref, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f')),
-        coalesce(s.statement_date, s.to_date) - ${EPOCH}
-      FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
-     WHERE s.account = ${literal(link.statementAccount)} AND s.kind = 'cash' AND coalesce(s.statement_date, s.to_date) <= ${literal(asOf)}::date
-       AND l.status = 'BOOK' AND (l.currency IS NULL OR l.currency = ${literal(asset)})
-       AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.line_id = l.id)
-     ORDER BY l.id`, (f) => {
-    const amount = f[1]!;
-    if (amount.includes('.')) { tooPrecise.push(f[0]!); return; }
-    lines.push({ id: Number(f[0]), amount: BigInt(amount), day: Number(f[2]), txCount: Number(f[3]), refs: NO_REFS, refSeq: -1 });
-    ourRefOf.push(f[4] ?? null);
-    allRefsOf.push(f[5] ?? '');
-    lineScope.push(Number(f[6]));
-  });
-  const ours: CashMovement[] = [];
-  const readOurs = async () => {
-    if (!accountIds.length) return;
-    const other = await pool.connect();
-    try {
-      await other.query("SET work_mem = '256MB'");
-      await copyOut(other, `SELECT p.entry_seq, p.line, p.amount::text, p.effective_date - ${EPOCH}, e.idempotency_key, e.id, e.memo, e.reverses
-          FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
-         WHERE p.account_id IN (${accountIds.join(',')}) AND p.asset = ${literal(asset)}
-           AND p.effective_date BETWEEN ${literal(start)}::date AND ${literal(asOf)}::date
-           AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.entry_seq = p.entry_seq AND m.posting_line = p.line)
-         ORDER BY p.entry_seq, p.line`, (f) => {
-        ours.push({ seq: Number(f[0]), line: Number(f[1]), amount: BigInt(f[2]!), day: Number(f[3]), key: f[4]!, entryId: f[5]!, memo: f[6] ?? '', reverses: f[7] === null ? null : Number(f[7]) });
-      });
-    } finally {
-      await other.query('RESET work_mem').catch(() => {});
-      other.release();
-    }
-  };
-  await Promise.all([readLines, readOurs()]);
-  if (tooPrecise.length) {
-    const named = (await c.query<{ r: string }>(`SELECT 'statement ' || s.statement_id || ' line ' || l.idx AS r FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
-      WHERE l.id = ANY($1::bigint[]) ORDER BY l.id`, [tooPrecise.slice(0, 100)])).rows.map((x) => x.r);
-    throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${named.slice(0, 5).join(', ')}`,
-      named.map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
-  }
-  await resolveOurRefs(c, lines, ourRefOf, allRefsOf, ours);
-  const loadMs = performance.now() - t0;
-
-  const t1 = performance.now();
-  const result = matchCash(lines, ours, toEngineRules(link.rules as Rule[], scale));
-  const matchMs = performance.now() - t1;
-
-  // The statement of a line: statements hold consecutive line ids.
+  // The statements in scope, and the statement of a line: statements hold consecutive line ids
+  // (first_line..last_line), so a line's statement, its date and the scope date come from its id.
+  const scoped = inScope.map((s) => ({ id: s.id, ownDay: s.own_date === null ? 0 : dayOf(s.own_date), scopeDay: dayOf(s.statement_date!) }));
   const ranges = stmts.rows.filter((x) => x.first_line !== null).map((x) => ({ id: x.id, first: Number(x.first_line), last: Number(x.last_line) })).sort((a, b) => a.first - b.first);
   const statementOf = (lineId: number): string | null => {
     let lo = 0, hi = ranges.length - 1;
@@ -259,70 +198,261 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     }
     return null;
   };
-  const matchedOf = new Map<string, number>();
-  for (const m of result.matches) {
-    byRule[m.rule] = (byRule[m.rule] ?? 0) + 1;
-    matchedLines += m.lines.length;
-    matchedOurs += m.ours.length;
-    for (const l of m.lines) {
-      const st = statementOf(lines[l]!.id);
-      if (st) matchedOf.set(st, (matchedOf.get(st) ?? 0) + 1);
+  const scopedIdx = new Map(scoped.map((s, i) => [s.id, i]));
+  const idRanges = ranges.filter((r) => scopedIdx.has(r.id));
+  const idSpan = idRanges.length ? `AND l.id BETWEEN ${Math.min(...idRanges.map((r) => r.first))} AND ${Math.max(...idRanges.map((r) => r.last))}` : '';
+
+  // Theirs: unmatched booked lines of statements dated up to asOf, in id order (the pkey's order: no
+  // sort). Ours: unmatched postings on the linked account(s) in the asset, in the period, by entry.
+  // Both are read at once as COPY text on two connections (READ COMMITTED: the same as one after
+  // the other; the account's lock keeps other runs out) and parsed into columns; our balance per
+  // day (for the closing balances) is summed on the second connection meanwhile.
+  const readLines = scoped.length
+    ? copyOutBuffer(c, `SELECT l.id, trim_scale(l.amount * ${factor})::text, coalesce(l.booking_date, l.value_date) - ${EPOCH},
+          l.tx_count, l.our_ref, concat_ws(E'\\x1f', l.our_ref, l.servicer_ref, array_to_string(l.refs, E'\\x1f'))
+        FROM recon_lines l
+       WHERE l.statement IN (${scoped.map((s) => literal(s.id)).join(', ')}) ${idSpan}
+         AND l.status = 'BOOK' AND (l.currency IS NULL OR l.currency = ${literal(asset)})
+         AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.line_id = l.id)
+       ORDER BY l.id`)
+    : Promise.resolve(Buffer.alloc(0));
+  // Closing balances against ours: the last statement of each closing date.
+  const lastOfDate = new Map<string, (typeof inScope)[number]>();
+  for (const s of inScope) if (s.closing !== null && s.statement_date) lastOfDate.set(s.statement_date, s);
+  const dates = [...lastOfDate.keys()].sort();
+  const readOurs = async (): Promise<{ buf: Buffer; daily: { d: string; total: string }[] }> => {
+    if (!accountIds.length) return { buf: Buffer.alloc(0), daily: [] };
+    const other = await pool.connect();
+    try {
+      await other.query("SET work_mem = '256MB'");
+      const buf = await copyOutBuffer(other, `SELECT p.entry_seq, p.line, p.amount::text, p.effective_date - ${EPOCH}, e.idempotency_key, e.id, e.memo, e.reverses
+          FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
+         WHERE p.account_id IN (${accountIds.join(',')}) AND p.asset = ${literal(asset)}
+           AND p.effective_date BETWEEN ${literal(start)}::date AND ${literal(asOf)}::date
+           AND NOT EXISTS (SELECT 1 FROM recon_match_items m WHERE m.entry_seq = p.entry_seq AND m.posting_line = p.line)
+         ORDER BY p.entry_seq, p.line`);
+      // Our balance at each of those dates: one pass over the account's postings by day, summed up.
+      const daily = dates.length
+        ? (await other.query<{ d: string; total: string }>(`SELECT effective_date AS d, sum(amount)::text AS total FROM postings WHERE account_id = ANY($1) AND asset = $2 AND effective_date <= $3
+            GROUP BY 1 ORDER BY 1`, [accountIds, asset, dates[dates.length - 1]])).rows
+        : [];
+      return { buf, daily };
+    } finally {
+      await other.query('RESET work_mem').catch(() => {});
+      other.release();
+    }
+  };
+  const [linesBuf, oursRead] = await Promise.all([readLines, readOurs()]);
+
+  // Lines as columns. A line's references are kept as places in the buffer; strings are made only
+  // for the lines the rules still look at after the references resolved to entries.
+  const lr = new CopyReader(linesBuf);
+  const rowsL = lr.rows();
+  const L = {
+    n: 0, amt: new Float64Array(rowsL), big: new Map<number, bigint>(), day: new Int32Array(rowsL), txCount: new Int32Array(rowsL), refSeq: new Float64Array(rowsL).fill(-1),
+    id: new Float64Array(rowsL), stmt: new Int32Array(rowsL), refS: new Float64Array(rowsL), refE: new Float64Array(rowsL), allS: new Float64Array(rowsL), allE: new Float64Array(rowsL),
+  };
+  const tooPrecise: string[] = [];
+  const lost: number[] = [];
+  for (let r = 0; r < rowsL; r++) {
+    const id = lr.next().int();
+    const l = L.n;
+    if (lr.next().has(46 /* . */)) { tooPrecise.push(String(id)); lr.pos = linesBuf.indexOf(NL_BYTE, lr.pos) + 1; continue; }
+    let a = lr.int();
+    if (a !== a) { const b = lr.bigint(); a = exactNum(b); if (a !== a) L.big.set(l, b); }
+    L.amt[l] = a;
+    L.id[l] = id;
+    const st = statementOf(id);
+    const si = st === null ? undefined : scopedIdx.get(st);
+    if (si === undefined) lost.push(l);
+    L.stmt[l] = si ?? -1;
+    L.day[l] = lr.next().isNull() ? (si === undefined ? 0 : scoped[si]!.ownDay) : lr.int();
+    L.txCount[l] = lr.next().int();
+    if (lr.next().isNull()) L.refS[l] = -1; else { L.refS[l] = lr.s; L.refE[l] = lr.e; }
+    lr.next();
+    L.allS[l] = lr.s; L.allE[l] = lr.e;
+    L.n++;
+  }
+  if (lost.length) {
+    // Not in its statement's id range (not expected: a statement's lines are written together): its
+    // statement and date read by id.
+    const r = await c.query<{ id: string; statement: string; d: number | null }>(
+      `SELECT id::text, statement, coalesce(booking_date, value_date) - ${EPOCH} AS d FROM recon_lines WHERE id = ANY($1::bigint[])`, [lost.map((l) => L.id[l]!)]);
+    const of = new Map(r.rows.map((x) => [Number(x.id), x]));
+    for (const l of lost) {
+      const x = of.get(L.id[l]!)!;
+      L.stmt[l] = scopedIdx.get(x.statement)!;
+      L.day[l] = x.d ?? scoped[L.stmt[l]!]!.ownDay;
     }
   }
-  // COPY text straight from the engine's matches: one row for a one-to-one match, one per item in a group.
+  if (tooPrecise.length) {
+    const named = (await c.query<{ r: string }>(`SELECT 'statement ' || s.statement_id || ' line ' || l.idx AS r FROM recon_lines l JOIN recon_statements s ON s.id = l.statement
+      WHERE l.id = ANY($1::bigint[]) ORDER BY l.id`, [tooPrecise.slice(0, 100)])).rows.map((x) => x.r);
+    throw reconError(ReconCodes.AMOUNT_TOO_PRECISE, 'invalid', `${tooPrecise.length} statement line(s) have more decimals than ${asset} allows (scale ${scale}): ${named.slice(0, 5).join(', ')}`,
+      named.map((r) => ({ record: r, field: 'amount', rule: 'SCALE', message: `${r}: amount has more than ${scale} decimals` })));
+  }
+
+  // Ours as columns; key, entry id and memo as places in the buffer.
+  const oursBuf = oursRead.buf;
+  const or = new CopyReader(oursBuf);
+  const nO = or.rows();
+  const O = {
+    n: nO, seq: new Float64Array(nO), line: new Int32Array(nO), amt: new Float64Array(nO), big: new Map<number, bigint>(), day: new Int32Array(nO), reverses: new Float64Array(nO),
+    keyS: new Float64Array(nO), keyE: new Float64Array(nO), idS: new Float64Array(nO), idE: new Float64Array(nO), memoS: new Float64Array(nO), memoE: new Float64Array(nO),
+  };
+  for (let o = 0; o < nO; o++) {
+    O.seq[o] = or.next().int();
+    O.line[o] = or.next().int();
+    let a = or.next().int();
+    if (a !== a) { const b = or.bigint(); a = exactNum(b); if (a !== a) O.big.set(o, b); }
+    O.amt[o] = a;
+    O.day[o] = or.next().int();
+    or.next(); O.keyS[o] = or.s; O.keyE[o] = or.e;
+    or.next(); O.idS[o] = or.s; O.idE[o] = or.e;
+    if (or.next().isNull()) O.memoS[o] = O.memoE[o] = 0; else { O.memoS[o] = or.s; O.memoE[o] = or.e; }
+    O.reverses[o] = or.next().isNull() ? -1 : or.int();
+  }
+  const oursText = (s: Float64Array, e: Float64Array) => (o: number) => copyString(oursBuf, s[o]!, e[o]!);
+  const ourCols: CashOurCols = { ...O, key: oursText(O.keyS, O.keyE), entryId: oursText(O.idS, O.idE), memo: oursText(O.memoS, O.memoE) };
+
+  // A line's own reference (ourRef) resolved to an entry: first among our movements' keys (a hash
+  // table over the bytes in the buffer), the rest in the ledger's indexes by one query (key, then
+  // entry id). A line whose ourRef names an entry carries that reference alone (enough for the
+  // rules after); the others all their references.
+  let size = 1;
+  while (size < nO * 2) size <<= 1;
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  for (let o = 0; o < nO; o++) {
+    const s = O.keyS[o]!, e = O.keyE[o]!;
+    for (let h = hashBytes(oursBuf, s, e) & mask; ; h = (h + 1) & mask) {
+      const x = table[h]!;
+      if (x < 0) { table[h] = o; break; }
+      if (sameBytes(oursBuf, O.keyS[x]!, O.keyE[x]!, oursBuf, s, e)) break;
+    }
+  }
+  const rest = new Map<string, number[]>();
+  for (let l = 0; l < L.n; l++) {
+    const s = L.refS[l]!;
+    if (s < 0) continue;
+    const e = L.refE[l]!;
+    let found = -1;
+    if (nO) {
+      for (let h = hashBytes(linesBuf, s, e) & mask; ; h = (h + 1) & mask) {
+        const x = table[h]!;
+        if (x < 0) break;
+        if (sameBytes(oursBuf, O.keyS[x]!, O.keyE[x]!, linesBuf, s, e)) { found = x; break; }
+      }
+    }
+    if (found >= 0) L.refSeq[l] = O.seq[found]!;
+    else {
+      const r = copyString(linesBuf, s, e);
+      const list = rest.get(r);
+      if (list) list.push(l); else rest.set(r, [l]);
+    }
+  }
+  if (rest.size) {
+    const r = await c.query<{ ref: string; seq: string | null }>(
+      `SELECT k.ref, coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = k.ref),
+                             (SELECT e.seq FROM journal_entries e WHERE e.id = k.ref))::text AS seq FROM unnest($1::text[]) AS k(ref)`, [[...rest.keys()]]);
+    for (const x of r.rows) if (x.seq !== null) for (const l of rest.get(x.ref)!) L.refSeq[l] = Number(x.seq);
+  }
+  const refsOf: (string[] | undefined)[] = new Array(L.n);
+  const lineCols: CashLineCols = {
+    ...L,
+    refs: (l) => (refsOf[l] ??= L.refSeq[l]! >= 0 ? [copyString(linesBuf, L.refS[l]!, L.refE[l]!)] : copyString(linesBuf, L.allS[l]!, L.allE[l]!).split(FS)),
+  };
+  const loadMs = performance.now() - t0;
+
+  const t1 = performance.now();
+  const result = matchCashCols(lineCols, ourCols, toEngineRules(link.rules as Rule[], scale));
+  const matchMs = performance.now() - t1;
+
+  const M = result.matches;
+  const byRuleN = new Array<number>(CASH_RULE_NAMES.length).fill(0);
+  const matchedOf = new Int32Array(scoped.length);
+  let matchedLines = 0, matchedOurs = 0;
+  for (let k = 0; k < M.n; k++) {
+    byRuleN[M.rule[k]!]!++;
+    const g = M.groups.get(k);
+    if (g) {
+      matchedLines += g.lines.length;
+      matchedOurs += g.ours.length;
+      for (const l of g.lines) matchedOf[L.stmt[l]!]!++;
+    } else {
+      if (M.line[k]! >= 0) { matchedLines++; matchedOf[L.stmt[M.line[k]!]!]!++; }
+      if (M.our[k]! >= 0) matchedOurs++;
+    }
+  }
+  const byRule: Record<string, number> = {};
+  CASH_RULE_NAMES.forEach((r, i) => { if (byRuleN[i]) byRule[r] = byRuleN[i]!; });
+
+  // COPY text straight from the engine's matches: one row for a one-to-one match, one per item in a
+  // group; bytes written in place, sent in 256 KB chunks while the rest is written.
   const write: Work['write'] = async (cl, account, runId) => {
-    const n = result.matches.length;
+    const n = M.n;
     if (!n) return;
     const last = BigInt((await cl.query<{ last: bigint }>(`SELECT setval('recon_match_seq', nextval('recon_match_seq') + $1 - 1) AS last`, [n])).rows[0]!.last);
     const first = last - BigInt(n) + 1n;
-    const head = `\t${copyText(account)}\t${runId}\t`;
-    // Match ids as numbers while exact (they are), else as bigints; rows batched into 64 KB chunks here.
+    const head = Buffer.from(`\t${copyText(account)}\t${runId}\t`);
+    const ruleText = CASH_RULE_NAMES.map((r) => Buffer.from(r + '\t'));
+    const NULL = Buffer.from('\\N'), TAIL = Buffer.from('\t\\N\t\\N\t\\N\n');
+    // Match ids as numbers while exact (they are), else as bigints.
     const small = last <= BigInt(Number.MAX_SAFE_INTEGER);
     const firstN = Number(first);
-    function* rows() {
-      let buf = '';
+    function* chunks() {
+      const w = new CopyWriter();
+      const row = (k: number, l: number, o: number) => {
+        const full = w.room(200 + head.length);
+        if (small) w.int(firstN + k); else w.bytes(Buffer.from((first + BigInt(k)).toString()));
+        w.bytes(head);
+        w.bytes(ruleText[M.rule[k]!]!);
+        if (l >= 0) w.int(L.id[l]!); else w.bytes(NULL);
+        w.byte(9);
+        if (o >= 0) { w.int(O.seq[o]!); w.byte(9); w.int(O.line[o]!); } else { w.bytes(NULL); w.byte(9); w.bytes(NULL); }
+        w.bytes(TAIL);
+        return full;
+      };
       for (let k = 0; k < n; k++) {
-        const m = result.matches[k]!;
-        const pre = (small ? String(firstN + k) : (first + BigInt(k)).toString()) + head + m.rule + '\t';
-        const len = Math.max(m.lines.length, m.ours.length);
-        for (let i = 0; i < len; i++) {
-          const l = m.lines[i], o = m.ours[i];
-          const ln = l === undefined ? undefined : lines[l]!, mv = o === undefined ? undefined : ours[o]!;
-          buf += pre + (ln ? ln.id : '\\N') + '\t' + (mv ? mv.seq + '\t' + mv.line : '\\N\t\\N') + '\t\\N\t\\N\t\\N\n';
+        const g = M.groups.get(k);
+        if (!g) {
+          const full = row(k, M.line[k]!, M.our[k]!);
+          if (full) yield full;
+          continue;
         }
-        if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+        const len = Math.max(g.lines.length, g.ours.length);
+        for (let i = 0; i < len; i++) {
+          const full = row(k, g.lines[i] ?? -1, g.ours[i] ?? -1);
+          if (full) yield full;
+        }
       }
-      if (buf) yield buf;
+      yield w.end();
     }
-    await copyInText(cl, 'recon_match_items', MATCH_COLUMNS, rows());
-    await cl.query(`UPDATE recon_statements s SET matched_lines = s.matched_lines + t.n FROM unnest($1::text[], $2::int[]) AS t(id, n) WHERE s.id = t.id`,
-      [[...matchedOf.keys()], [...matchedOf.values()]]);
+    await copyInChunks(cl, 'recon_match_items', MATCH_COLUMNS, chunks());
+    const touched = scoped.map((s, i) => [s.id, matchedOf[i]!] as const).filter((x) => x[1] > 0);
+    if (touched.length) {
+      await cl.query(`UPDATE recon_statements s SET matched_lines = s.matched_lines + t.n FROM unnest($1::text[], $2::int[]) AS t(id, n) WHERE s.id = t.id`,
+        [touched.map((x) => x[0]), touched.map((x) => x[1])]);
+    }
   };
 
+  const lBig = (l: number) => { const a = L.amt[l]!; return a === a ? BigInt(a) : L.big.get(l)!; };
+  const oBig = (o: number) => { const a = O.amt[o]!; return a === a ? BigInt(a) : O.big.get(o)!; };
   const breaks: WantedBreak[] = result.breaks.map((b) => {
-    const ls = b.lines.map((i) => lines[i]!);
-    const os = b.ours.map((i) => ours[i]!);
-    const days = [...ls.map((l) => l.day), ...os.map((o) => o.day)];
-    const scopes = [...b.lines.map((i) => lineScope[i]!), ...os.map((o) => o.day)];
+    const days = [...b.lines.map((l) => L.day[l]!), ...b.ours.map((o) => O.day[o]!)];
+    const scopes = [...b.lines.map((l) => scoped[L.stmt[l]!]!.scopeDay), ...b.ours.map((o) => O.day[o]!)];
     const w = {
-      type: b.type, lineIds: ls.map((l) => l.id), ours: os.map((o): [number, number] => [o.seq, o.line]), statement: ls.length ? statementOf(ls[0]!.id) : null, asset: null,
-      theirs: ls.length ? fromMinor(ls.reduce((a, l) => a + l.amount, 0n), scale) : null,
-      oursAmount: os.length ? fromMinor(os.reduce((a, o) => a + o.amount, 0n), scale) : null,
-      unit: asset, itemDate: dateOfDay(ls.length ? ls[0]!.day : Math.min(...days)), scopeDate: dateOfDay(Math.max(...scopes)),
+      type: b.type, lineIds: b.lines.map((l) => L.id[l]!), ours: b.ours.map((o): [number, number] => [O.seq[o]!, O.line[o]!]),
+      statement: b.lines.length ? statementOf(L.id[b.lines[0]!]!) : null, asset: null,
+      theirs: b.lines.length ? fromMinor(b.lines.reduce((a, l) => a + lBig(l), 0n), scale) : null,
+      oursAmount: b.ours.length ? fromMinor(b.ours.reduce((a, o) => a + oBig(o), 0n), scale) : null,
+      unit: asset, itemDate: dateOfDay(b.lines.length ? L.day[b.lines[0]!]! : Math.min(...days)), scopeDate: dateOfDay(Math.max(...scopes)),
     };
     return { ...w, fingerprint: fingerprintOf(w) };
   });
 
-  // Closing balances against ours: the last statement of each closing date.
-  const lastOfDate = new Map<string, (typeof inScope)[number]>();
-  for (const s of inScope) if (s.closing !== null && s.statement_date) lastOfDate.set(s.statement_date, s);
   const balances: BalanceCheck[] = [];
-  // Our balance at each of those dates: one pass over the account's postings by day, summed up.
-  const dates = [...lastOfDate.keys()].sort();
-  const daily = dates.length && accountIds.length
-    ? (await c.query<{ d: string; total: string }>(`SELECT effective_date AS d, sum(amount)::text AS total FROM postings WHERE account_id = ANY($1) AND asset = $2 AND effective_date <= $3
-        GROUP BY 1 ORDER BY 1`, [accountIds, asset, dates[dates.length - 1]])).rows
-    : [];
+  const daily = oursRead.daily;
   const balanceAt = new Map<string, bigint>();
   let run = 0n, k = 0;
   for (const d of dates) {
@@ -336,44 +466,15 @@ async function runCash(pool: Pool, c: Client, link: Link, asOf: string, runId: b
     balances.push({ statement: s.id, statementId: s.statement_id, date: s.statement_date!, theirs: fromMinor(theirs, scale), ours: fromMinor(ours, scale), difference: fromMinor(theirs - ours, scale) });
   }
   return {
-    statements: inScope.length, considered: { lines: lines.length, ours: ours.length }, byRule, matchedLines, matchedOurs,
+    statements: inScope.length, considered: { lines: L.n, ours: nO }, byRule, matchedLines, matchedOurs,
     breaks, write, balances, loadMs, matchMs,
   };
 }
 
-const NO_REFS: string[] = [];
-
-/**
- * Each line's references, with the entry its ourRef names (refSeq): looked up by key among our
- * movements, else in the ledger (by key, then by entry id). A line whose ourRef names an entry
- * carries that reference alone (enough for the rules after); the others all their references.
- */
-async function resolveOurRefs(c: Client, lines: CashLine[], ourRefOf: (string | null)[], allRefsOf: string[], ours: CashMovement[]): Promise<void> {
-  const seqOfKey = new Map<string, number>();
-  for (let o = 0; o < ours.length; o++) seqOfKey.set(ours[o]!.key, ours[o]!.seq);
-  const rest = new Set<string>();
-  for (let l = 0; l < lines.length; l++) {
-    const r = ourRefOf[l];
-    if (r === null || r === undefined) continue;
-    const seq = seqOfKey.get(r);
-    if (seq !== undefined) { lines[l]!.refSeq = seq; lines[l]!.refs = [r]; } else rest.add(r);
-  }
-  seqOfKey.clear();
-  const seqOfRef = new Map<string, number>();
-  if (rest.size) {
-    const r = await c.query<{ ref: string; seq: string | null }>(
-      `SELECT k.ref, coalesce((SELECT e.seq FROM journal_entries e WHERE e.idempotency_key = k.ref),
-                             (SELECT e.seq FROM journal_entries e WHERE e.id = k.ref))::text AS seq FROM unnest($1::text[]) AS k(ref)`, [[...rest]]);
-    for (const x of r.rows) if (x.seq !== null) seqOfRef.set(x.ref, Number(x.seq));
-  }
-  for (let l = 0; l < lines.length; l++) {
-    const ln = lines[l]!;
-    if (ln.refSeq! >= 0) continue;
-    const r = ourRefOf[l];
-    const seq = r === null || r === undefined ? undefined : seqOfRef.get(r);
-    if (seq !== undefined) { ln.refSeq = seq; ln.refs = [r!]; } else ln.refs = allRefsOf[l]!.split(FS);
-  }
-}
+const NL_BYTE = 10;
+/** The exact double of a bigint, NaN when it has none. */
+const exactNum = (x: bigint): number => (x >= -MAX_EXACT && x <= MAX_EXACT ? Number(x) : NaN);
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 // ---------------------------------------------------------------------------------------------
 // Holdings
