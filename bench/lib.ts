@@ -301,3 +301,20 @@ export async function postmasterPid(pool: Pool): Promise<number | undefined> {
     return undefined;
   }
 }
+
+/**
+ * Call `name` of bench/`mod` in a fresh Node process (bench/child.ts) and return what it returns
+ * (JSON-serialisable); its output goes to this process's. A function taking a log callback gets
+ * console.log there.
+ */
+export async function inFreshProcess<T>(mod: string, name: string, args: unknown[] = []): Promise<T> {
+  const { fork } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [mod, name, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  return new Promise<T>((resolve, reject) => {
+    let result: T | undefined;
+    child.on('message', (m) => { result = (m as { result: T }).result; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 && result !== undefined ? resolve(result) : reject(new Error(`bench/${mod} ${name} exited with code ${code}`))));
+  });
+}

@@ -36,7 +36,7 @@ import { addUser, createToken, userForToken } from '../src/users/index.js';
 import { buildServer } from '../src/api/server.js';
 import { loadConfig, systemClock } from '../src/kernel/index.js';
 import {
-  cpuWindow, fmtInt, fmtMs, median, now, postmasterPid, profileCpu, StatementProfile, table,
+  cpuWindow, fmtInt, fmtMs, inFreshProcess, median, now, postmasterPid, profileCpu, StatementProfile, table,
   type CpuProfileSummary, type CpuWindow,
 } from './lib.js';
 import { AS_OF, BANKS, CUSTOMERS, fillPostings, setUpBooks, sixLeg, twoLeg } from './workload.js';
@@ -674,7 +674,7 @@ async function main() {
     process.env.BENCH_EOD ??= String(QUICK ? 10_000 : 100_000);
     section(`end of day (bench/eod.ts): ${fmtInt(Number(process.env.BENCH_EOD))} executions on the server, then on the embedded engine, with the street's confirmations`);
     for (const kind of ['server', 'embedded'] as const) {
-      const e = await (await import('./eod.js')).eodBench(kind);
+      const e = await inFreshProcess<EodFigures>('eod.ts', 'eodBench', [kind]);
       eods.push({ ...e, kind });
       log(`   ${kind}: ${e.seconds.toFixed(1)} s, ${fmtInt(Math.round(e.perSecond))} executions/s: 1,000,000 at these per-step rates ${(e.millionSeconds / 60).toFixed(1)} min (${kind === 'server' ? 'target < 3 min' : 'report'})`);
       log(`     by step: ${e.steps.map((x) => `${x.step} ${(x.ms / 1000).toFixed(1)} s`).join(', ')}`);
@@ -690,7 +690,7 @@ async function main() {
     process.env.BENCH_RECON_LINES ??= String(QUICK ? 100_000 : 1_000_000);
     process.env.BENCH_RECON_IMPORT ??= String(QUICK ? 10_000 : 100_000);
     section(`reconciliation (bench/reconciliation.ts): ${fmtInt(Number(process.env.BENCH_RECON_LINES))} statement lines against as many ledger movements, and a camt.053 import, on the server`);
-    recon = await (await import('./reconciliation.js')).reconciliationBench(log);
+    recon = await inFreshProcess<ReconciliationFigures>('reconciliation.ts', 'reconciliationBench');
   } finally {
     await cleanupAll();
   }
