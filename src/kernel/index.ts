@@ -7,3 +7,4 @@ export * from './clock.js';
 export * from './config.js';
 export * from './roles.js';
 export * from './yield.js';
+export * from './heap.js';
