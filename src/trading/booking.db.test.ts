@@ -129,6 +129,31 @@ describe('booking executions from CSV', () => {
     expect(again).toMatchObject({ booked: 0, duplicates: 60 });
   });
 
+  it('recomputes the lots an import left waiting when it stopped after booking, before getting to them', async () => {
+    const csv = [HEADER, 'K1,C1003,MSFT,buy,100,400.00,2026-03-02,GSCO,USD,,', 'K2,C1003,MSFT,sell,40,410.00,2026-03-04,GSCO,USD,,'].join('\n');
+    // The process stops once the trades have committed, before their lots are recomputed: here,
+    // the recomputation fails.
+    await pool.query(`CREATE FUNCTION test_stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'process stopped'; END $$`);
+    await pool.query('CREATE TRIGGER test_stop BEFORE DELETE ON lots_pending FOR EACH ROW EXECUTE FUNCTION test_stop()');
+    await expect(importExecutions(pool, csv, ctx, { format: 'csv' })).rejects.toThrow(/process stopped/);
+    await pool.query('DROP TRIGGER test_stop ON lots_pending');
+    await pool.query('DROP FUNCTION test_stop()');
+    const trades = await listTrades(pool, { account: 'C1003', symbol: 'MSFT', status: 'booked' });
+    const id = (exec: string) => trades.find((t) => t.execId === exec)!.id;
+    expect(trades.map((t) => t.execId).sort()).toEqual(['K1', 'K2', 'X4']);
+    // Booked, but the lots are still those of before (X4, from the test above).
+    expect((await listLots(pool, 'C1003', 'MSFT')).map((l) => [l.tradeId, l.remaining])).toEqual([[id('X4'), '120']]);
+    expect((await pool.query(`SELECT account, symbol FROM lots_pending`)).rows).toEqual([{ account: 'C1003', symbol: 'MSFT' }]);
+
+    // Sent again: nothing is booked twice, and the lots waiting are recomputed.
+    const again = await importExecutions(pool, csv, ctx, { format: 'csv' });
+    expect(again).toMatchObject({ booked: 0, duplicates: 2 });
+    // FIFO in trade-date order: the sale of 40 on the 4th closes part of the buy of the 2nd.
+    expect((await listLots(pool, 'C1003', 'MSFT')).map((l) => [l.tradeId, l.remaining])).toEqual([[id('K1'), '60'], [id('X4'), '120']]);
+    expect((await listRealized(pool, 'C1003', 'MSFT')).map((r) => [r.saleTrade, r.lotId, r.quantity])).toEqual([[id('K2'), id('K1'), '40']]);
+    expect((await pool.query('SELECT count(*)::int AS n FROM lots_pending')).rows[0].n).toBe(0);
+  });
+
   it('retries a quarantined record once it is fixed', async () => {
     const [q] = (await listQuarantine(pool)).filter((x) => x.record === 'line 5 (exec E4)');
     const fixed = await retryQuarantined(pool, q!.id, ctx, 'E4,C1003,AAPL,buy,1,1,2026-03-04,GSCO,USD,,');

@@ -4,7 +4,7 @@ import { closedThrough, lockBooks, openAccountIn, postEntriesIn, stageEntries, w
 import { customerLedgerAccounts } from '../reference/index.js';
 import { settlementDateFor } from './settlement-date.js';
 import { computeFees, FeeBook } from './fees.js';
-import { recomputeLots } from './lots.js';
+import { markLotsPending, recomputePendingLots } from './lots.js';
 import type { ExecKind, ExecSide } from './execution-report.js';
 
 /** One execution as it arrives, whatever its format, normalised. Quantities and prices are decimal strings. */
@@ -224,7 +224,6 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
  */
 export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<ImportResult> {
   const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
-  const touched = new Set<string>();
   const chunk = opts.chunk ?? 5000;
   // Ledger accounts known to exist (accounts are never deleted), across the import's chunks; what
   // a chunk learns is kept only once it has committed (a retried or failed chunk teaches nothing).
@@ -272,7 +271,6 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
   const settle = (p: Plan) => {
     // Counted once the chunk has committed (a retried transaction counts once).
     result.booked += p.out.booked; result.duplicates += p.out.duplicates; result.ignored += p.out.ignored; result.quarantined.push(...p.out.quarantined);
-    for (const t of p.touched) touched.add(t);
   };
   let next = parts.length ? stage(parts[0]!, undefined).catch((e: unknown) => e as Error) : undefined;
   for (let k = 0; k < parts.length; k++) {
@@ -305,12 +303,8 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
     settle(done);
     opts.onProgress?.(Math.min((k + 1) * chunk, items.length));
   }
-  if (touched.size) {
-    const pairs = [...touched].map((k) => k.split('\u0000') as [string, string]);
-    for (let i = 0; i < pairs.length; i += 500) {
-      await withTx(pool, (c) => recomputeLots(c, pairs.slice(i, i + 500)));
-    }
-  }
+  // The lots of what was booked, and of whatever an import that stopped early left waiting.
+  await recomputePendingLots(pool);
   return result;
 }
 
@@ -529,6 +523,9 @@ async function writePlan(c: Client, plan: Plan, entryIds: Map<string, string>, c
     for (const e of execRows) rows += copyRow([e.source, e.exec_id, e.kind, e.ref, e.trade, now, e.raw]);
     await copyInto(c, 'executions', ['source', 'exec_id', 'kind', 'ref_exec_id', 'trade_id', 'received_at', 'raw'], rows);
   }
+  // Their lots are recomputed after the commit (recomputePendingLots), or by the next import if
+  // this process stops before that.
+  if (plan.touched.length) await markLotsPending(c, plan.touched, now);
   if (quarantine.length) {
     await c.query(
       `INSERT INTO quarantine (id, source, record, format, raw, reason, field, rule, received_at)

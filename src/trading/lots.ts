@@ -1,4 +1,4 @@
-import type { Client, Pool } from '../db/index.js';
+import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
 import { Dec, roundToMinor, type Dec as D } from '../kernel/index.js';
 
 /** How a sale picks the lots it closes. */
@@ -151,17 +151,34 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
   return { lots: lots.filter((l) => l.remaining.gt(0)), realized };
 }
 
+const LOT_EVENT_COLUMNS = `e.id, e.kind, e.symbol, e.new_symbol, e.effective_date::text AS effective_date, e.ratio_new::text AS ratio_new,
+  e.ratio_old::text AS ratio_old, e.cash_in_lieu_price::text AS cash_in_lieu_price`;
+
+const toLotEvent = (r: Record<string, string | null>): LotEvent => ({
+  id: r.id!, kind: r.kind as LotEvent['kind'], symbol: r.symbol!, newSymbol: r.new_symbol ?? null, effectiveDate: r.effective_date!,
+  ratioNew: r.ratio_new ?? null, ratioOld: r.ratio_old ?? null, cashInLieuPrice: r.cash_in_lieu_price ?? null,
+});
+
 /** Lot events, with their scales; empty when no corporate action ever touched lots. */
 async function loadLotEvents(c: Client | Pool): Promise<LotEventForLots[]> {
   const { rows } = await c.query(
-    `SELECT e.id, e.kind, e.symbol, e.new_symbol, e.effective_date::text AS effective_date, e.ratio_new::text AS ratio_new,
-            e.ratio_old::text AS ratio_old, e.cash_in_lieu_price::text AS cash_in_lieu_price, s.scale, a.scale AS cash_scale
+    `SELECT ${LOT_EVENT_COLUMNS}, s.scale, a.scale AS cash_scale
        FROM lot_events e JOIN securities s ON s.symbol = e.symbol JOIN assets a ON a.code = s.currency
       ORDER BY e.effective_date, e.id`);
-  return rows.map((r) => ({
-    id: r.id, kind: r.kind, symbol: r.symbol, newSymbol: r.new_symbol, effectiveDate: r.effective_date,
-    ratioNew: r.ratio_new, ratioOld: r.ratio_old, cashInLieuPrice: r.cash_in_lieu_price, scale: r.scale, cashScale: r.cash_scale,
-  }));
+  return rows.map((r) => ({ ...toLotEvent(r), scale: r.scale, cashScale: r.cash_scale }));
+}
+
+/**
+ * Recorded lot events (the splits and symbol changes applied to the books), oldest first (effective
+ * date, then id): those whose id is one of `ids` and whose symbol (the one the event acted on) is
+ * one of `symbols`; a filter left out does not filter. The event's id is its corporate action's.
+ */
+export async function listLotEvents(c: Client | Pool, q: { ids?: readonly string[]; symbols?: readonly string[] } = {}): Promise<LotEvent[]> {
+  const { rows } = await c.query(
+    `SELECT ${LOT_EVENT_COLUMNS} FROM lot_events e
+      WHERE ($1::text[] IS NULL OR e.id = ANY($1)) AND ($2::text[] IS NULL OR e.symbol = ANY($2))
+      ORDER BY e.effective_date, e.id`, [q.ids ?? null, q.symbols ?? null]);
+  return rows.map(toLotEvent);
 }
 
 /**
@@ -194,6 +211,41 @@ const LOTS_LOCK = 7243030;
  * recomputed as the instrument it became: lots under the current symbol, realized P&L under the
  * symbol of the sale.
  */
+/**
+ * Mark (account, symbol) pairs as waiting for their lots to be recomputed, in the transaction that
+ * books their trades (see migration 0021): {@link recomputePendingLots} does it after the commit.
+ */
+export async function markLotsPending(c: Client, pairs: Iterable<string>, at: string): Promise<void> {
+  const accounts: string[] = [], symbols: string[] = [];
+  for (const k of new Set(pairs)) { const [a, s] = k.split('\u0000') as [string, string]; accounts.push(a); symbols.push(s); }
+  if (!accounts.length) return;
+  // Sorted, so two writers lock the rows in the same order.
+  await c.query(`INSERT INTO lots_pending (account, symbol, since)
+    SELECT a, s, $3 FROM unnest($1::text[], $2::text[]) AS p(a, s) ORDER BY a, s
+    ON CONFLICT (account, symbol) DO UPDATE SET since = lots_pending.since`, [accounts, symbols, at]);
+}
+
+/**
+ * Recompute the lots of every pair waiting for it (booked by this process or left by one that
+ * stopped before it got there), a batch of pairs per transaction. Returns the number of pairs.
+ */
+export async function recomputePendingLots(pool: Pool, batch = 500): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const n = await withTx(pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [LOTS_LOCK]);
+      // Taken before the trades are read: a writer still holding a pair's row is waited for.
+      const { rows } = await c.query<{ account: string; symbol: string }>(
+        `DELETE FROM lots_pending WHERE (account, symbol) IN (SELECT account, symbol FROM lots_pending ORDER BY account, symbol LIMIT $1)
+         RETURNING account, symbol`, [batch]);
+      if (rows.length) await recomputeLots(c, rows.map((r) => [r.account, r.symbol] as [string, string]));
+      return rows.length;
+    });
+    done += n;
+    if (n < batch) return done;
+  }
+}
+
 export async function recomputeLots(c: Client, pairs: [string, string][]): Promise<void> {
   if (!pairs.length) return;
   // One recomputation at a time: two at once (two imports touching the same account and security)
@@ -221,8 +273,8 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
   await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   const eventSymbol = new Map(events.map((e) => [e.id, e.symbol]));
-  const L: string[][] = [[], [], [], [], [], [], [], []];
-  const R: (string | null)[][] = [[], [], [], [], [], [], [], [], [], []];
+  // Written by COPY: a recomputation after a day's booking writes a row per open lot and per sale.
+  let L = '', R = '';
   for (const [k, trades] of by) {
     const [account, symbol] = k.split('\u0000') as [string, string];
     const family = new Set(lineage(symbol));
@@ -231,21 +283,15 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
     const symbolOf = new Map(trades.map((t) => [t.id, t.symbol]));
     for (const l of lots) {
       const sign = l.short ? '-' : '';
-      [account, symbol, l.lotId, l.tradeId, l.openDate, sign + l.quantity.toFixed(), sign + l.remaining.toFixed(), l.unitCost.toDecimalPlaces(10).toFixed()].forEach((v, i) => L[i]!.push(v));
+      L += copyRow([account, symbol, l.lotId, l.tradeId, l.openDate, sign + l.quantity.toFixed(), sign + l.remaining.toFixed(), l.unitCost.toDecimalPlaces(10).toFixed()]);
     }
     for (const r of realized) {
       const sym = (r.sale ? symbolOf.get(r.sale) : eventSymbol.get(r.event!)) ?? symbol;
-      [account, sym, r.sale, r.lotId, r.quantity.toFixed(), r.proceeds.toFixed(scale), r.cost.toFixed(scale), r.proceeds.toDecimalPlaces(scale).sub(r.cost.toDecimalPlaces(scale)).toFixed(scale), r.date, r.event].forEach((v, i) => R[i]!.push(v));
+      R += copyRow([account, sym, r.sale, r.lotId, r.quantity.toFixed(), r.proceeds.toFixed(scale), r.cost.toFixed(scale), r.proceeds.toDecimalPlaces(scale).sub(r.cost.toDecimalPlaces(scale)).toFixed(scale), r.date, r.event]);
     }
   }
-  if (L[0]!.length) {
-    await c.query(`INSERT INTO lots (account, symbol, lot_id, trade_id, open_date, quantity, remaining, unit_cost)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::numeric[], $7::numeric[], $8::numeric[])`, L);
-  }
-  if (R[0]!.length) {
-    await c.query(`INSERT INTO realized_pnl (account, symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date, lot_event)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::date[], $10::text[])`, R);
-  }
+  if (L) await copyInto(c, 'lots', ['account', 'symbol', 'lot_id', 'trade_id', 'open_date', 'quantity', 'remaining', 'unit_cost'], L);
+  if (R) await copyInto(c, 'realized_pnl', ['account', 'symbol', 'sale_trade', 'lot_id', 'quantity', 'proceeds', 'cost', 'pnl', 'trade_date', 'lot_event'], R);
 }
 
 /**
