@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
-import { Dec, DomainError, fromMinor, roundToMinor, toMinor, type RoundingMode } from './index.js';
+import { cmpExact, Dec, divPow10Exact, DomainError, exact, exactOfMinor, fromMinor, mulExact, roundExact, roundToMinor, toMinor, type RoundingMode } from './index.js';
 
 /** The code a refused call threw, or 'accepted' when it did not throw. */
 const refusal = (f: () => unknown): string => {
@@ -147,5 +147,33 @@ describe('roundToMinor', () => {
   // money silently lost. Converting to Dec first (`new Dec(value).mul(...)`) would fix it.
   it('does not lose digits when given a decimal.js value of the default precision', () => {
     expect(roundToMinor(new Decimal('123456789012345678901234.565'), 2, 'half_even')).toBe(12345678901234567890123456n);
+  });
+});
+
+describe('exact decimals (roundExact, mulExact, cmpExact)', () => {
+  const modes: RoundingMode[] = ['half_even', 'half_up', 'down', 'up', 'floor', 'ceil'];
+  const decimalArb = fc.tuple(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), fc.integer({ min: 0, max: 12 }))
+    .map(([m, e]) => fromMinor(m, e));
+
+  it('round as roundToMinor does, in every mode, on the table above and on products of decimal strings', () => {
+    for (const v of ['2.345', '-2.345', '2.355', '0.5', '-0.5', '2.5', '-0.004', '0.0000000005', '7', '123456789012345678901234567.125']) {
+      for (const scale of [0, 2, 9]) for (const m of modes) expect(roundExact(exact(v), scale, m), `${v} ${scale} ${m}`).toBe(roundToMinor(new Dec(v), scale, m));
+    }
+    fc.assert(fc.property(decimalArb, decimalArb, scaleArb, fc.constantFrom(...modes), (a, b, scale, mode) => {
+      expect(roundExact(mulExact(exact(a), exact(b)), scale, mode)).toBe(roundToMinor(new Dec(a).mul(b), scale, mode));
+      expect(roundExact(divPow10Exact(exact(a), 6), scale, mode)).toBe(roundToMinor(new Dec(a).div(1_000_000), scale, mode));
+    }), { numRuns: 2000 });
+  });
+
+  it('compare as decimal.js does', () => {
+    fc.assert(fc.property(decimalArb, decimalArb, (a, b) => {
+      expect(cmpExact(exact(a), exact(b))).toBe(new Dec(a).cmp(b));
+    }), { numRuns: 1000 });
+    expect(cmpExact(exact('1.50'), exact('1.5'))).toBe(0);
+  });
+
+  it('refuse what is not a plain decimal', () => {
+    for (const t of ['', '1e5', '1.', '.5', ' 1', 'abc']) expect(() => exact(t), JSON.stringify(t)).toThrow(/not a decimal number/);
+    expect(exactOfMinor(12345n, 2)).toEqual(exact('123.45'));
   });
 });

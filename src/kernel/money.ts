@@ -62,3 +62,56 @@ const pow10 = (scale: number): Dec => POW10[scale] ?? (Number.isInteger(scale) &
 export function roundToMinor(value: Decimal, scale: number, mode: RoundingMode): bigint {
   return BigInt(new Dec(value).mul(pow10(scale)).toDecimalPlaces(0, MODES[mode]).toFixed(0));
 }
+
+/**
+ * An exact decimal, m × 10^-e, for the hot paths of pricing (a fill's gross, its fees): products
+ * of decimal strings need no precision setting and no rounding until {@link roundExact}, which
+ * rounds as {@link roundToMinor} does (a property test holds the two to the same results).
+ */
+export interface Exact { readonly m: bigint; readonly e: number }
+
+/** Parse a plain decimal string ("190.25", "-7", "0.0000278") exactly. @throws DomainError AMOUNT_INVALID */
+export function exact(text: string, what = 'amount'): Exact {
+  const r = typeof text === 'string' ? DECIMAL_RE.exec(text) : null;
+  if (!r) throw invalid('AMOUNT_INVALID', `${what} "${String(text)}" is not a decimal number`);
+  const [, sign, int, frac = ''] = r;
+  const m = BigInt(int! + frac);
+  return { m: sign === '-' ? -m : m, e: frac.length };
+}
+
+/** Minor units at `scale` as an exact decimal. */
+export const exactOfMinor = (minor: bigint, scale: number): Exact => ({ m: minor, e: scale });
+/** a × b, exactly. */
+export const mulExact = (a: Exact, b: Exact): Exact => ({ m: a.m * b.m, e: a.e + b.e });
+/** a ÷ 10^places, exactly. */
+export const divPow10Exact = (a: Exact, places: number): Exact => ({ m: a.m, e: a.e + places });
+
+const TEN = 10n;
+const pow10n = (n: number): bigint => TEN ** BigInt(n);
+
+/** -1, 0 or 1 as a is less than, equal to or greater than b. */
+export function cmpExact(a: Exact, b: Exact): -1 | 0 | 1 {
+  const e = Math.max(a.e, b.e);
+  const x = a.m * pow10n(e - a.e), y = b.m * pow10n(e - b.e);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Round an exact decimal to minor units at `scale` with an explicit rounding mode (as roundToMinor). */
+export function roundExact(x: Exact, scale: number, mode: RoundingMode): bigint {
+  if (x.e <= scale) return x.m * pow10n(scale - x.e);
+  const d = pow10n(x.e - scale);
+  const q = x.m / d; // toward zero
+  const r = x.m % d;
+  if (r === 0n) return q;
+  const neg = x.m < 0n;
+  const away = neg ? q - 1n : q + 1n;
+  const twice = 2n * (r < 0n ? -r : r);
+  switch (mode) {
+    case 'down': return q;
+    case 'up': return away;
+    case 'floor': return neg ? away : q;
+    case 'ceil': return neg ? q : away;
+    case 'half_up': return twice >= d ? away : q;
+    case 'half_even': return twice > d || (twice === d && (q & 1n) !== 0n) ? away : q;
+  }
+}

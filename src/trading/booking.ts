@@ -1,5 +1,5 @@
 import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
-import { Dec, DomainError, fromMinor, newId, yieldToLoop, parseDate, roundToMinor, toMinor, type Clock } from '../kernel/index.js';
+import { Dec, DomainError, exact, fromMinor, mulExact, newId, yieldToLoop, parseDate, roundExact, toMinor, type Clock, type Exact } from '../kernel/index.js';
 import { closedThrough, lockBooks, openAccountIn, postEntriesIn, stageEntries, writeStagedEntries, type EntryInput, type StagedEntries } from '../ledger/index.js';
 import { customerLedgerAccounts } from '../reference/index.js';
 import { settlementDateFor } from './settlement-date.js';
@@ -106,6 +106,14 @@ interface TradeRow {
   fifo_seq: string | null;
 }
 
+/** A security's contract multiplier as an exact decimal, parsed once per security. */
+const multipliers = new WeakMap<Sec, Exact>();
+function exactMultiplier(sec: Sec): Exact {
+  let m = multipliers.get(sec);
+  if (!m) multipliers.set(sec, (m = exact(sec.multiplier, `multiplier of ${sec.symbol}`)));
+  return m;
+}
+
 /**
  * Validate one fill against reference data and price it: a trade row per allocation and the
  * ledger entry of each.
@@ -162,7 +170,7 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   // account gets its pro-rata share rounded down, and the cents left over go one by one to the
   // largest allocations (largest remainder), so the children always sum to the block.
   const fillQty = x.quantity;
-  const blockGross = roundToMinor(new Dec(fillQty).mul(x.price).mul(sec.multiplier), scale, 'half_even');
+  const blockGross = roundExact(mulExact(mulExact(exact(fillQty), exact(x.price)), exactMultiplier(sec)), scale, 'half_even');
   let floors: bigint[];
   if (allocs.length === 1) floors = [blockGross]; // the whole fill: nothing to share out
   else {
@@ -178,7 +186,7 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   allocs.forEach((a, i) => {
     const acct = ref.accounts.get(a.account)!;
     const gross = floors[i]!;
-    const fees = computeFees(ref.fees, { schedule: acct.fee_schedule, side: x.side!, quantity: new Dec(a.quantity), gross: new Dec(fromMinor(gross, scale)), date: x.tradeDate!, scale });
+    const fees = computeFees(ref.fees, { schedule: acct.fee_schedule, side: x.side!, quantity: exact(a.quantity, 'quantity'), gross, date: x.tradeDate!, scale });
     const buy = x.side === 'buy';
     const net = buy ? gross + fees.commission : gross - fees.commission - fees.secFee - fees.finraTaf;
     const key = `trade:${x.source}:${x.execId}${allocs.length > 1 ? `:${a.account}` : ''}`;

@@ -1,5 +1,5 @@
 import type { Client, Pool } from '../db/index.js';
-import { Dec, roundToMinor, type Dec as D } from '../kernel/index.js';
+import { cmpExact, divPow10Exact, exact, exactOfMinor, mulExact, roundExact, type Exact } from '../kernel/index.js';
 
 export interface FeeRateRow {
   schedule: string; kind: string; side: string; rate: string; minimum: string | null; maximum: string | null; effective_from: string;
@@ -40,55 +40,57 @@ export interface Fees {
 }
 
 /** A rate row's decimals, read once per row (rows are memoised by FeeBook.rate). */
-const parsed = new WeakMap<FeeRateRow, { rate: D; minimum: D | null; maximum: D | null }>();
+const parsed = new WeakMap<FeeRateRow, { rate: Exact; minimum: Exact | null; maximum: Exact | null }>();
 const decimals = (r: FeeRateRow) => {
   let d = parsed.get(r);
-  if (!d) parsed.set(r, (d = { rate: new Dec(r.rate), minimum: r.minimum === null ? null : new Dec(r.minimum), maximum: r.maximum === null ? null : new Dec(r.maximum) }));
+  if (!d) parsed.set(r, (d = { rate: exact(r.rate, 'rate'), minimum: r.minimum === null ? null : exact(r.minimum, 'minimum'), maximum: r.maximum === null ? null : exact(r.maximum, 'maximum') }));
   return d;
 };
 
-const clamp = (v: D, r: FeeRateRow): D => {
+const clamp = (v: Exact, r: FeeRateRow): Exact => {
   const { minimum, maximum } = decimals(r);
   let out = v;
-  if (minimum !== null && out.lt(minimum)) out = minimum;
-  if (maximum !== null && out.gt(maximum)) out = maximum;
+  if (minimum !== null && cmpExact(out, minimum) < 0) out = minimum;
+  if (maximum !== null && cmpExact(out, maximum) > 0) out = maximum;
   return out;
 };
 
-/** roundToMinor, with no work for a fee that is zero (none on a buy but the commission). */
-const minor = (v: D, scale: number, mode: 'half_even' | 'ceil') => (v.isZero() ? 0n : roundToMinor(v, scale, mode));
+const ZERO: Exact = { m: 0n, e: 0 };
 
 /**
- * Fees of one trade, in the currency's minor units.
+ * Fees of one trade, in the currency's minor units. Exact decimal arithmetic (kernel's Exact):
+ * no precision to run out of, one rounding per fee.
  * - Commission: per share, percent of gross, or flat; the schedule's minimum and maximum apply;
  *   rounded half-even to the cent.
  * - SEC Section 31 fee (sales only): gross proceeds x rate per million, rounded up to the cent
  *   (the convention of clearing firms passing the fee through).
  * - FINRA TAF (sales only): shares x rate per share, capped at the maximum per trade, rounded up.
+ * `quantity` is the trade's quantity; `gross` its gross in minor units of the currency (`scale`).
  */
-export function computeFees(book: FeeBook, t: { schedule: string; side: 'buy' | 'sell' | 'short'; quantity: D; gross: D; date: string; scale: number }): Fees {
+export function computeFees(book: FeeBook, t: { schedule: string; side: 'buy' | 'sell' | 'short'; quantity: Exact; gross: bigint; date: string; scale: number }): Fees {
   const side = t.side === 'buy' ? 'buy' : 'sell';
-  let commission = new Dec(0);
+  const gross = exactOfMinor(t.gross, t.scale);
+  let commission = ZERO;
   const perShare = book.rate(t.schedule, 'commission_per_share', side, t.date);
   const percent = book.rate(t.schedule, 'commission_percent', side, t.date);
   const flat = book.rate(t.schedule, 'commission_flat', side, t.date);
   const c = perShare ?? percent ?? flat;
   if (c) {
     const rate = decimals(c).rate;
-    const raw = perShare ? t.quantity.mul(rate) : percent ? t.gross.mul(rate).div(100) : rate;
+    const raw = perShare ? mulExact(t.quantity, rate) : percent ? divPow10Exact(mulExact(gross, rate), 2) : rate;
     commission = clamp(raw, c);
   }
-  let secFee = new Dec(0);
-  let finraTaf = new Dec(0);
+  let secFee = ZERO;
+  let finraTaf = ZERO;
   if (side === 'sell') {
     const sec = book.rate(t.schedule, 'sec_fee', side, t.date);
-    if (sec) secFee = t.gross.mul(decimals(sec).rate).div(1_000_000);
+    if (sec) secFee = divPow10Exact(mulExact(gross, decimals(sec).rate), 6);
     const taf = book.rate(t.schedule, 'finra_taf', side, t.date);
-    if (taf) finraTaf = clamp(t.quantity.mul(decimals(taf).rate), taf);
+    if (taf) finraTaf = clamp(mulExact(t.quantity, decimals(taf).rate), taf);
   }
   return {
-    commission: minor(commission, t.scale, 'half_even'),
-    secFee: minor(secFee, t.scale, 'ceil'),
-    finraTaf: minor(finraTaf, t.scale, 'ceil'),
+    commission: roundExact(commission, t.scale, 'half_even'),
+    secFee: roundExact(secFee, t.scale, 'ceil'),
+    finraTaf: roundExact(finraTaf, t.scale, 'ceil'),
   };
 }
