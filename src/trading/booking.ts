@@ -69,6 +69,8 @@ interface Ref {
   settle: Map<string, { date: string; provisional: boolean }>;
   /** Trade dates already read as calendar days. */
   dates: Set<string>;
+  /** Ledger account names, made once per customer account and counterparty: the same string each time is hashed once by every Map it meets. */
+  names: Map<string, { cash: string; securities: string; street: string }>;
 }
 
 async function loadRef(c: Client | Pool): Promise<Ref> {
@@ -86,6 +88,7 @@ async function loadRef(c: Client | Pool): Promise<Ref> {
     closedThrough: await closedThrough(c),
     settle: new Map(),
     dates: new Set(),
+    names: new Map(),
   };
 }
 
@@ -104,6 +107,14 @@ interface TradeRow {
   entry_key: string; replaces: string | null;
   /** Place in the FIFO queue of its account and security; a correction takes the corrected fill's. */
   fifo_seq: string | null;
+}
+
+/** The ledger accounts of a customer account's fill with a counterparty (see Ref.names). */
+function ledgerNames(ref: Ref, account: string, cpty: string): { cash: string; securities: string; street: string } {
+  const k = `${account}\u0000${cpty}`;
+  let n = ref.names.get(k);
+  if (!n) ref.names.set(k, (n = { ...customerLedgerAccounts(account), street: STREET(cpty) }));
+  return n;
 }
 
 /** A security's contract multiplier as an exact decimal, parsed once per security. */
@@ -190,21 +201,22 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     const buy = x.side === 'buy';
     const net = buy ? gross + fees.commission : gross - fees.commission - fees.secFee - fees.finraTaf;
     const key = `trade:${x.source}:${x.execId}${allocs.length > 1 ? `:${a.account}` : ''}`;
-    const cust = customerLedgerAccounts(a.account);
+    const cust = ledgerNames(ref, a.account, cpty);
     const q = fromMinor(toMinor(a.quantity, sec.scale), sec.scale);
     const m = (v: bigint) => fromMinor(v, scale);
+    // Stock record: the customer's position against the street side, pending settlement (the
+    // quantity is never zero). Cash: the customer pays (or receives) the net; the street is owed
+    // (or owes) the gross; the fees. A leg of zero is left out.
     const postings = [
-      // Stock record: the customer's position against the street side, pending settlement.
       { account: cust.securities, asset: sec.symbol, amount: buy ? `-${q}` : q },
-      { account: STREET(cpty), asset: sec.symbol, amount: buy ? q : `-${q}` },
-      // Cash: the customer pays (or receives) the net; the street is owed (or owes) the gross.
-      { account: cust.cash, asset: sec.currency, amount: m(buy ? net : -net) },
-      { account: STREET(cpty), asset: sec.currency, amount: m(buy ? -gross : gross) },
+      { account: cust.street, asset: sec.symbol, amount: buy ? q : `-${q}` },
     ];
+    if (net) postings.push({ account: cust.cash, asset: sec.currency, amount: m(buy ? net : -net) });
+    if (gross) postings.push({ account: cust.street, asset: sec.currency, amount: m(buy ? -gross : gross) });
     if (fees.commission) postings.push({ account: FEE_ACCOUNTS.commission, asset: sec.currency, amount: m(-fees.commission) });
     if (fees.secFee) postings.push({ account: FEE_ACCOUNTS.secFee, asset: sec.currency, amount: m(-fees.secFee) });
     if (fees.finraTaf) postings.push({ account: FEE_ACCOUNTS.finraTaf, asset: sec.currency, amount: m(-fees.finraTaf) });
-    entries.push({ key, date: x.tradeDate!, memo: `${x.side} ${q} ${sec.symbol} @ ${x.price} for ${a.account} (${x.source} ${x.execId})`, postings: postings.filter((p) => !/^-?0(\.0+)?$/.test(p.amount)) });
+    entries.push({ key, date: x.tradeDate!, memo: `${x.side} ${q} ${sec.symbol} @ ${x.price} for ${a.account} (${x.source} ${x.execId})`, postings });
     trades.push({
       id: newId('trd'), source: x.source, exec_id: allocs.length > 1 ? `${x.execId}:${a.account}` : x.execId, order_id: x.orderId ?? null,
       account: a.account, symbol: sec.symbol, side: x.side!, quantity: q, price: x.price!, currency: sec.currency,
