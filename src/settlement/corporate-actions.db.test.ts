@@ -20,7 +20,7 @@ import { balances, listAudit, verifyAudit } from '../ledger/index.js';
 import { importExecutions } from '../trading/index.js';
 import { applyAction, importAnnouncements, previewAction } from '../accounting/corporate-actions/index.js';
 import { previewText } from '../accounting/corporate-actions/cli.js';
-import { computeObligations, listObligations } from './obligations.js';
+import { adjustObligationsIn, computeObligations, listObligations } from './obligations.js';
 import { applyStatuses, instructObligations } from './lifecycle.js';
 import { importSsis } from './ssi.js';
 import { validateMt54x, validateSese023 } from './messages/index.js';
@@ -145,6 +145,36 @@ describe('a symbol change and a split applied while obligations are open', () =>
     expect(again.changes).toMatchObject({ created: 0, updated: 0, removed: 0, unchanged: 4, carried: 1 });
     expect(await snap()).toEqual(before);
     expect((await pool.query('SELECT count(*)::int AS n FROM settlement_obligation_adjustments')).rows[0].n).toBe(5);
+    // Settlement keeps who brought its obligations to each action and when; the terms are trading's lot events.
+    expect((await pool.query(`SELECT action_id, recorded_by, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at
+      FROM settlement_event_records ORDER BY action_id`)).rows).toEqual([
+      { action_id: 'SC-AAPL', recorded_by: 'ops', at: '2026-03-16 07:00' },
+      { action_id: 'SPLIT-MSFT', recorded_by: 'ops', at: '2026-03-16 07:05' },
+    ]);
+  });
+
+  it('follows only a split trading has recorded as a lot event, in the same terms', async () => {
+    const split = { actionId: 'SPLIT-MSFT-2', kind: 'split' as const, symbol: 'MSFT', effectiveDate: '2026-03-17', ratioNew: '3', ratioOld: '1' };
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await expect(adjustObligationsIn(c, split, when('2026-03-17T07:00:00.000Z'))).rejects.toMatchObject({
+        code: 'SETTLEMENT_SECURITY_EVENT_UNKNOWN', kind: 'unexpected_state', message: expect.stringContaining('is not among trading\'s lot events'),
+      });
+      await c.query(`INSERT INTO lot_events (id, kind, symbol, effective_date, ratio_new, ratio_old, created_at)
+        VALUES ('SPLIT-MSFT-2', 'split', 'MSFT', '2026-03-17', 2, 1, now())`);
+      await expect(adjustObligationsIn(c, split, when('2026-03-17T07:00:00.000Z'))).rejects.toMatchObject({
+        code: 'SETTLEMENT_SECURITY_EVENT_UNKNOWN', message: expect.stringContaining('MSFT 3-for-1 effective 2026-03-17) differs from trading\'s lot event of that id (MSFT 2-for-1'),
+      });
+      expect((await c.query(`SELECT count(*)::int AS n FROM settlement_event_records WHERE action_id = 'SPLIT-MSFT-2'`)).rows[0].n).toBe(0);
+      // In trading's terms it is followed (and recorded): the MSFT obligations of 03-16, still open, double again.
+      const done = await adjustObligationsIn(c, { ...split, ratioNew: '2.0' }, when('2026-03-17T07:00:00.000Z'));
+      expect(done.map((a) => [a.counterparty, a.quantity, a.newQuantity])).toEqual([['GSCO', '200', '400'], ['NSCC', '-8', '-16']]);
+      expect((await c.query(`SELECT recorded_by FROM settlement_event_records WHERE action_id = 'SPLIT-MSFT-2'`)).rows).toEqual([{ recorded_by: 'ops' }]);
+    } finally {
+      await c.query('ROLLBACK');
+      c.release();
+    }
   });
 
   it('instructs with the current ISIN and the new quantity, then settles against the adjusted street side', async () => {

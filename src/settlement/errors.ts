@@ -12,6 +12,8 @@ export const SettlementCodes = {
   OBLIGATION_LOCKED: 'SETTLEMENT_OBLIGATION_LOCKED',
   /** A command-line argument is not usable. */
   ARGUMENT_INVALID: 'SETTLEMENT_ARGUMENT_INVALID',
+  /** A split open obligations are to follow is not trading's lot event (or is in other terms). */
+  SECURITY_EVENT_UNKNOWN: 'SETTLEMENT_SECURITY_EVENT_UNKNOWN',
 } as const;
 
 /** One of the SettlementCodes. */

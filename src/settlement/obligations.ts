@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { withTx, type Client, type Pool } from '../db/index.js';
 import { Dec, newId, parseDate, systemClock, toMinor, type Clock, type ErrorDetail } from '../kernel/index.js';
 import { appendAudit } from '../ledger/index.js';
-import { splitQuantity } from '../trading/index.js';
+import { listLotEvents, splitQuantity } from '../trading/index.js';
 import { SettlementCodes, settlementError } from './errors.js';
 import { FAILS_LOCK } from './fails.js';
 import {
@@ -300,14 +300,29 @@ function lineageOf(retired: Map<string, { successor: string; validUntil: string 
   return out;
 }
 
-/** Recorded splits of any of `symbols`, oldest first (`except`: an action not to count). */
-async function splitEvents(c: Client | Pool, symbols: string[], except?: string): Promise<SplitEvent[]> {
-  const { rows } = await c.query<{ action_id: string; effective_date: string; ratio_new: string; ratio_old: string }>(
-    `SELECT action_id, effective_date::text AS effective_date, ratio_new::text AS ratio_new, ratio_old::text AS ratio_old
-       FROM settlement_security_events WHERE kind = 'split' AND symbol = ANY($1) AND action_id IS DISTINCT FROM $2
-      ORDER BY effective_date, action_id`, [symbols, except ?? null]);
-  return rows.map((r) => ({ actionId: r.action_id, effectiveDate: r.effective_date, ratioNew: r.ratio_new, ratioOld: r.ratio_old }));
+/**
+ * The splits settlement has brought its obligations to (recorded by {@link adjustObligationsIn}),
+ * per symbol they acted on, oldest first; `except`: an action not to count. The split itself (date,
+ * ratio) is trading's lot event, read through trading's index: settlement keeps no copy.
+ */
+async function recordedSplits(c: Client | Pool, except?: string): Promise<Map<string, SplitEvent[]>> {
+  const { rows } = await c.query<{ action_id: string }>(
+    'SELECT action_id FROM settlement_event_records WHERE action_id IS DISTINCT FROM $1', [except ?? null]);
+  const bySymbol = new Map<string, SplitEvent[]>();
+  if (!rows.length) return bySymbol;
+  for (const e of await listLotEvents(c, { ids: rows.map((r) => r.action_id) })) {
+    if (e.kind !== 'split' || !e.ratioNew || !e.ratioOld) continue;
+    const list = bySymbol.get(e.symbol) ?? [];
+    list.push({ actionId: e.id, effectiveDate: e.effectiveDate, ratioNew: e.ratioNew, ratioOld: e.ratioOld });
+    bySymbol.set(e.symbol, list);
+  }
+  return bySymbol;
 }
+
+/** The splits of any of `symbols` (a security and the symbols it succeeded), oldest first. */
+const splitsOf = (splits: Map<string, SplitEvent[]>, symbols: string[]): SplitEvent[] =>
+  symbols.flatMap((s) => splits.get(s) ?? []).sort((a, b) =>
+    (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.actionId < b.actionId ? -1 : a.actionId > b.actionId ? 1 : 0));
 
 const signedQty = (t: { side: TradeSide; quantity: string }) => (t.side === 'buy' ? new Dec(t.quantity) : new Dec(t.quantity).neg());
 
@@ -338,13 +353,11 @@ function tradePart(trades: readonly { side: TradeSide; quantity: string; tradeDa
 /** Netting's obligations of a date in the units after the splits their trades straddle (in place). */
 async function inCurrentUnits(c: Client, settleDate: string, obligations: Obligation[], trades: readonly TradeInput[]): Promise<void> {
   if (!obligations.length) return;
-  const n = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM settlement_security_events WHERE kind = 'split' AND effective_date <= $1", [settleDate]);
-  if (!n.rows[0]!.n) return;
+  const recorded = await recordedSplits(c);
+  if (![...recorded.values()].some((list) => list.some((e) => e.effectiveDate <= settleDate))) return;
   const retired = await retiredSymbols(c);
-  const bySymbol = new Map<string, SplitEvent[]>();
   for (const o of obligations) {
-    if (!bySymbol.has(o.symbol)) bySymbol.set(o.symbol, await splitEvents(c, lineageOf(retired, o.symbol)));
-    const splits = bySymbol.get(o.symbol)!.filter((e) => e.effectiveDate <= settleDate);
+    const splits = splitsOf(recorded, lineageOf(retired, o.symbol)).filter((e) => e.effectiveDate <= settleDate);
     if (!splits.length) continue;
     const mine = trades.filter((t) => t.counterparty === o.counterparty && t.symbol === o.symbol);
     const raw = mine.reduce((a, t) => a.add(signedQty(t)), new Dec(0));
@@ -407,7 +420,7 @@ async function planIn(c: Client | Pool, ev: SecurityEvent): Promise<ObligationAd
   const E = ev.effectiveDate;
   const rn = ev.ratioNew!, ro = ev.ratioOld!;
   const retired = await retiredSymbols(c);
-  const prior = await splitEvents(c, lineageOf(retired, ev.symbol), ev.actionId);
+  const prior = splitsOf(await recordedSplits(c, ev.actionId), lineageOf(retired, ev.symbol));
   const all = [...prior, { actionId: ev.actionId, effectiveDate: E, ratioNew: rn, ratioOld: ro }]
     .sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : 0));
   // What the fails carried into a later date change by, per (date, counterparty).
@@ -444,14 +457,6 @@ async function planIn(c: Client | Pool, ev: SecurityEvent): Promise<ObligationAd
 }
 
 /**
- * Bring the open obligations to the terms of a corporate action being applied, in the caller's
- * transaction (corporate actions' apply): records the action for netting, then applies
- * {@link planObligationAdjustments}: symbol, quantity (and its carried and gross parts), the open
- * fail record's symbol and quantity (its fail account moved in the ledger), one adjustment row and
- * one audit event (settlement.obligation.adjust) per obligation; the cash is unchanged. Idempotent: an action recorded before changes nothing and returns what it did then.
- * @throws DomainError SETTLEMENT_OBLIGATION_LOCKED (conflict) naming each obligation that cannot move
- */
-/**
  * The locks a corporate action's apply takes BEFORE the books lock, in the order the settlement
  * side takes them (fails, then netting, then the books: see applyStatuses and the buy-ins), so that
  * an apply beside a status import or a netting run waits instead of deadlocking.
@@ -461,14 +466,43 @@ export async function lockForSecurityEvent(c: Client): Promise<void> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [NETTING_LOCK]);
 }
 
+/**
+ * A split settlement follows is trading's lot event (corporate actions' apply records it there
+ * first, in the same transaction): netting reads its date and ratio from there ever after, so a
+ * split trading does not know, or knows in other terms, is refused.
+ * @throws DomainError SETTLEMENT_SECURITY_EVENT_UNKNOWN (unexpected_state)
+ */
+async function expectLotEvent(c: Client, ev: SecurityEvent): Promise<void> {
+  const [e] = await listLotEvents(c, { ids: [ev.actionId] });
+  const same = !!e && e.kind === 'split' && e.symbol === ev.symbol && e.effectiveDate === ev.effectiveDate
+    && !!e.ratioNew && !!e.ratioOld && !!ev.ratioNew && !!ev.ratioOld && new Dec(e.ratioNew).eq(ev.ratioNew) && new Dec(e.ratioOld).eq(ev.ratioOld);
+  if (same) return;
+  const terms = (x: { symbol: string; effectiveDate: string; ratioNew?: string | null; ratioOld?: string | null }) =>
+    `${x.symbol} ${x.ratioNew}-for-${x.ratioOld} effective ${x.effectiveDate}`;
+  const message = e
+    ? `split ${ev.actionId} (${terms(ev)}) differs from trading's lot event of that id (${e.kind === 'split' ? terms(e) : e.kind})`
+    : `split ${ev.actionId} (${terms(ev)}) is not among trading's lot events: record it there first (applyLotEvent), in the same transaction`;
+  throw settlementError(SettlementCodes.SECURITY_EVENT_UNKNOWN, message, [{ record: ev.actionId, field: 'actionId', rule: 'LOT_EVENT', message }], 'unexpected_state');
+}
+
+/**
+ * Bring the open obligations to the terms of a corporate action being applied, in the caller's
+ * transaction (corporate actions' apply, after trading recorded the split as a lot event): records
+ * that settlement followed the action (who, when), then applies {@link planObligationAdjustments}:
+ * symbol, quantity (and its carried and gross parts), the open fail record's symbol and quantity
+ * (its fail account moved in the ledger), one adjustment row and one audit event
+ * (settlement.obligation.adjust) per obligation; the cash is unchanged. Idempotent: an action
+ * recorded before changes nothing and returns what it did then.
+ * @throws DomainError SETTLEMENT_OBLIGATION_LOCKED (conflict) naming each obligation that cannot
+ *   move; SETTLEMENT_SECURITY_EVENT_UNKNOWN (unexpected_state) for a split trading has not recorded
+ */
 export async function adjustObligationsIn(c: Client, ev: SecurityEvent, ctx: SettlementCtx): Promise<ObligationAdjustment[]> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [NETTING_LOCK]);
   const now = ctx.clock.now();
+  if (ev.kind === 'split') await expectLotEvent(c, ev);
   const recorded = await c.query(
-    `INSERT INTO settlement_security_events (action_id, kind, symbol, new_symbol, effective_date, ratio_new, ratio_old, recorded_at, recorded_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (action_id) DO NOTHING`,
-    [ev.actionId, ev.kind, ev.symbol, ev.kind === 'symbol_change' ? ev.newSymbol ?? null : null, ev.effectiveDate,
-      ev.kind === 'split' ? ev.ratioNew : null, ev.kind === 'split' ? ev.ratioOld : null, now.toISOString(), ctx.actor]);
+    'INSERT INTO settlement_event_records (action_id, recorded_at, recorded_by) VALUES ($1, $2, $3) ON CONFLICT (action_id) DO NOTHING',
+    [ev.actionId, now.toISOString(), ctx.actor]);
   if (!recorded.rowCount) return storedAdjustments(c, ev.actionId);
   const plan = await planIn(c, ev);
   if (plan.problems.length) {

@@ -3,7 +3,9 @@
  * follow the action when it is applied (settlement's adjustObligationsIn, called by apply), and the
  * preview says beforehand which obligations change and how (settlement's planObligationAdjustments).
  * Why they follow, and how (transformation of pending transactions, per obligation, rounded down):
- * see the corporate-actions section of settlement/obligations.ts.
+ * see the corporate-actions section of settlement/obligations.ts. Settlement keeps no copy of the
+ * action's terms: it reads a split from trading's lot events, so apply records the lot event
+ * (trading's applyLotEvent) before the settlement side, in the same transaction.
  */
 import type { Client } from '../../db/index.js';
 import type { ErrorDetail } from '../../kernel/index.js';

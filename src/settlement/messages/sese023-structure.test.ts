@@ -186,3 +186,54 @@ describe('validateSese023 catches broken messages', () => {
     ]);
   });
 });
+
+describe('validateSese023 on cash parties: the debtor and creditor one shape, their agents another', () => {
+  // RVP: we pay (Dbtr OURBUS33, DbtrAgt CHASUS33), the counterparty is paid (Cdtr CPTYUS33, CdtrAgt IRVTUS3N).
+  const rvp = toSese023({ ...base, direction: 'receive', cash: { ours: { bic: 'CHASUS33', account: '0001234567' }, theirs: { bic: 'IRVTUS3N', account: 'GS-USD-7788' } } },
+    { messageId: 'MSG3', createdAt: CREATED }).replace(/>\s+</g, '><');
+  const party = (role: string) => `SctiesSttlmTxInstr/CshPties/${role}`;
+
+  it('passes as written', () => {
+    expect(validateSese023(rvp)).toEqual([]);
+  });
+
+  it('rejects a malformed creditor party', () => {
+    expect(validateSese023(edit(rvp, '<Cdtr><Id><AnyBIC>CPTYUS33<', '<Cdtr><Id><AnyBIC>CPTY US33<'))).toEqual([
+      `sese.023: element ${party('Cdtr')}/Id/AnyBIC "CPTY US33" is not a valid BIC (8 or 11 characters: 4 bank, 2 country letters, 2 location, optional 3 branch)`,
+    ]);
+    // An agent's identification (BICFI) is not a party's.
+    expect(validateSese023(edit(rvp, '<Cdtr><Id><AnyBIC>CPTYUS33</AnyBIC>', '<Cdtr><Id><BICFI>CPTYUS33</BICFI>'))).toEqual([
+      `sese.023: element ${party('Cdtr')}/Id/BICFI is not allowed here (expected one of AnyBIC, PrtryId, NmAndAdr)`,
+    ]);
+    expect(validateSese023(edit(rvp, '<Cdtr><Id><AnyBIC>CPTYUS33</AnyBIC></Id>', '<Cdtr>'))).toEqual([`sese.023: element ${party('Cdtr')}/Id is missing`]);
+    expect(validateSese023(edit(rvp, '<Prtry>GS-USD-7788</Prtry>', `<Prtry>${'1'.repeat(35)}</Prtry>`))).toEqual([
+      `sese.023: element ${party('Cdtr')}/CshAcct/Prtry "${'1'.repeat(35)}" must be 1 to 34 characters, has 35`,
+    ]);
+    expect(validateSese023(edit(rvp, '<CshAcct><Prtry>GS-USD-7788</Prtry></CshAcct>', '<CshAcct><Prtry>GS-USD-7788</Prtry><IBAN>DE89370400440532013000</IBAN></CshAcct>'))[0])
+      .toMatch(new RegExp(`^sese\\.023: element ${party('Cdtr')}/CshAcct`));
+    expect(validateSese023(edit(rvp, '</CshAcct></Cdtr>', '</CshAcct><Nm>X</Nm></Cdtr>'))).toEqual([`sese.023: element ${party('Cdtr')}/Nm is not allowed here`]);
+  });
+
+  it('rejects a malformed creditor agent: a bank is named by BICFI', () => {
+    expect(validateSese023(edit(rvp, '<CdtrAgt><Id><BICFI>IRVTUS3N</BICFI>', '<CdtrAgt><Id><AnyBIC>IRVTUS3N</AnyBIC>'))).toEqual([
+      `sese.023: element ${party('CdtrAgt')}/Id/AnyBIC is not allowed here (expected one of BICFI, PrtryId, NmAndAdr)`,
+    ]);
+  });
+
+  it('finds the same faults in the debtor and its agent as in the creditor and its agent', () => {
+    const bicAs = (from: string, to: string) => (role: string) =>
+      validateSese023(edit(rvp, new RegExp(`<${role}><Id><${from}>([^<]+)</${from}>`), `<${role}><Id><${to}>$1</${to}>`));
+    const leiFirst = (role: string) => validateSese023(edit(rvp, `<${role}><Id>`, `<${role}><LEI>5493001KJTIIGC8Y1R12</LEI><Id>`));
+    const faults: [string, string, (role: string) => string[]][] = [
+      ['Cdtr', 'Dbtr', bicAs('AnyBIC', 'BICFI')],
+      ['Cdtr', 'Dbtr', leiFirst],
+      ['CdtrAgt', 'DbtrAgt', bicAs('BICFI', 'AnyBIC')],
+      ['CdtrAgt', 'DbtrAgt', leiFirst],
+    ];
+    for (const [creditor, debtor, fault] of faults) {
+      const errors = fault(creditor);
+      expect(errors.length, `${creditor}: ${String(fault)}`).toBeGreaterThan(0);
+      expect(fault(debtor)).toEqual(errors.map((e) => e.replaceAll(`/${creditor}/`, `/${debtor}/`)));
+    }
+  });
+});

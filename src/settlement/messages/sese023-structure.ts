@@ -20,7 +20,7 @@
  * the Business Application Header names both parties by BIC.
  */
 import { child, at, parseXml, XmlSyntaxError, type XmlElement } from './xml.js';
-import { checkStructure, el, type Structure } from './xml-structure.js';
+import { checkStructure, el, type ComplexType, type Structure } from './xml-structure.js';
 import { BIC_RE, CCY_RE, IBAN_RE, ISIN_RE, isValidIban, currencyDigits, fractionDigits, isinCheckDigitOk } from './formats.js';
 
 /** The message definition this module writes. */
@@ -67,16 +67,37 @@ const SIMPLE = {
   },
 } as const satisfies Structure['simple'];
 
-/** What follows the Id of a cash party (PartyIdentificationAndAccount164 and 171 alike). */
-const CASH_PARTY_TAIL = [
-  el('LEI', 'LEIIdentifier', '0..1'),
-  el('AltrnId', 'any', '0..1'),
-  el('CshAcct', 'CashAccountIdentification5Choice', '0..1'),
-  el('ChrgsAcct', 'CashAccountIdentification5Choice', '0..1'),
-  el('ComssnAcct', 'CashAccountIdentification5Choice', '0..1'),
-  el('TaxAcct', 'CashAccountIdentification5Choice', '0..1'),
-  el('AddtlInf', 'any', '0..1'),
-];
+/**
+ * The cash parties of CashParties35, in order: per side (the debtor who pays, the creditor who is
+ * paid) the party, then its agent (the bank that holds its cash). One list for the content model
+ * and for the usage rules that look at each cash party.
+ */
+const CASH_PARTIES = ['Dbtr', 'Cdtr'].flatMap((side) => [
+  { name: side, type: 'PartyIdentificationAndAccount164' },
+  { name: `${side}Agt`, type: 'PartyIdentificationAndAccount171' },
+]);
+
+/**
+ * A party identified by BIC (`bic`: AnyBIC for any party, BICFI for a financial institution), a
+ * proprietary id or name and address: PartyIdentification120Choice and 133Choice.
+ */
+const partyIdChoice = (bic: 'AnyBIC' | 'BICFI', bicType: keyof typeof SIMPLE): ComplexType => ({
+  choice: [el(bic, bicType), el('PrtryId', 'GenericIdentification36'), el('NmAndAdr', 'NameAndAddress5')],
+});
+
+/**
+ * A cash party (PartyIdentificationAndAccount164 for the debtor and creditor, 171 for their agents):
+ * its Id of type `idType`, then the same identifiers and cash accounts for every role.
+ */
+const cashParty = (idType: string): ComplexType => ({
+  seq: [
+    el('Id', idType),
+    el('LEI', 'LEIIdentifier', '0..1'),
+    el('AltrnId', 'any', '0..1'),
+    ...['CshAcct', 'ChrgsAcct', 'ComssnAcct', 'TaxAcct'].map((n) => el(n, 'CashAccountIdentification5Choice', '0..1')),
+    el('AddtlInf', 'any', '0..1'),
+  ],
+});
 
 /** sese.023.001.09, element by element (see the module comment for what "any" means). */
 export const SESE023_STRUCTURE: Structure = {
@@ -214,24 +235,13 @@ export const SESE023_STRUCTURE: Structure = {
         el('AddtlInf', 'any', '0..1'),
       ],
     },
-    PartyIdentification120Choice: {
-      choice: [el('AnyBIC', 'AnyBICDec2014Identifier'), el('PrtryId', 'GenericIdentification36'), el('NmAndAdr', 'NameAndAddress5')],
-    },
+    PartyIdentification120Choice: partyIdChoice('AnyBIC', 'AnyBICDec2014Identifier'),
     GenericIdentification36: { seq: [el('Id', 'Max35Text'), el('Issr', 'Max35Text'), el('SchmeNm', 'Max35Text', '0..1')] },
     NameAndAddress5: { seq: [el('Nm', 'Max350Text'), el('Adr', 'any', '0..1')] },
-    CashParties35: {
-      seq: [
-        el('Dbtr', 'PartyIdentificationAndAccount164', '0..1'),
-        el('DbtrAgt', 'PartyIdentificationAndAccount171', '0..1'),
-        el('Cdtr', 'PartyIdentificationAndAccount164', '0..1'),
-        el('CdtrAgt', 'PartyIdentificationAndAccount171', '0..1'),
-      ],
-    },
-    PartyIdentificationAndAccount164: { seq: [el('Id', 'PartyIdentification120Choice'), ...CASH_PARTY_TAIL] },
-    PartyIdentificationAndAccount171: { seq: [el('Id', 'PartyIdentification133Choice'), ...CASH_PARTY_TAIL] },
-    PartyIdentification133Choice: {
-      choice: [el('BICFI', 'BICFIDec2014Identifier'), el('PrtryId', 'GenericIdentification36'), el('NmAndAdr', 'NameAndAddress5')],
-    },
+    CashParties35: { seq: CASH_PARTIES.map((p) => el(p.name, p.type, '0..1')) },
+    PartyIdentificationAndAccount164: cashParty('PartyIdentification120Choice'),
+    PartyIdentificationAndAccount171: cashParty('PartyIdentification133Choice'),
+    PartyIdentification133Choice: partyIdChoice('BICFI', 'BICFIDec2014Identifier'),
     CashAccountIdentification5Choice: { choice: [el('IBAN', 'IBAN2007Identifier'), el('Prtry', 'Max34Text')] },
     AmountAndDirection94: {
       seq: [
@@ -312,7 +322,7 @@ function usageRules(doc: XmlElement): string[] {
     errors.push(`sese.023: element SctiesSttlmTxInstr/FinInstrmId/ISIN "${isin}" has a wrong check digit`);
   }
 
-  for (const role of ['Dbtr', 'DbtrAgt', 'Cdtr', 'CdtrAgt']) {
+  for (const { name: role } of CASH_PARTIES) {
     const iban = at(tx, `CshPties/${role}/CshAcct/IBAN`)?.text;
     if (iban && IBAN_RE.test(iban) && !isValidIban(iban)) {
       errors.push(`sese.023: element SctiesSttlmTxInstr/CshPties/${role}/CshAcct/IBAN "${iban}" has wrong check digits (ISO 13616 mod 97)`);
