@@ -192,9 +192,14 @@ describe.skipIf(!haveChromium)('the web UI in headless Chromium', () => {
     await page.waitForURL(/\/settlement/);
     await page.getByTestId('settlement-dashboard').waitFor();
     await page.getByTestId('fails-chart').waitFor();
-    // The demo's last trade (C1002 buys 100 AAPL from GSCO) settles today: one obligation to receive.
-    const today = (await (await context.request.get(`${server.url}/api/settlement/obligations`)).json()) as { counterparty: string; security: string; quantity: string }[];
-    expect(today).toContainEqual(expect.objectContaining({ counterparty: 'GSCO', security: 'AAPL', quantity: '100' }));
+    // The demo's last trade (D6: C1002 buys 100 AAPL from GSCO, on the trading day before today)
+    // settles on the next settlement day: one obligation to receive then. That is today only when
+    // today is a settlement day (not on a weekend, not on Thanksgiving): the dashboard of that day.
+    const d6 = ((await (await context.request.get(`${server.url}/api/trades?account=C1002&symbol=AAPL`)).json()) as { execId: string; settleDate: string }[]).find((t) => t.execId === 'D6')!;
+    const due = (await (await context.request.get(`${server.url}/api/settlement/obligations?settleDate=${d6.settleDate}`)).json()) as { counterparty: string; security: string; quantity: string }[];
+    expect(due).toContainEqual(expect.objectContaining({ counterparty: 'GSCO', security: 'AAPL', quantity: '100' }));
+    await page.goto(`${server.url}/settlement?date=${d6.settleDate}`);
+    await page.getByTestId('settlement-dashboard').waitFor();
     await page.getByTestId('obligations-grid').getByRole('gridcell', { name: 'GSCO' }).first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'browser-settlement.png'), fullPage: true });
     const res = await context.request.get(`${server.url}/api/settlement/fails`);
