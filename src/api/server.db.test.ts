@@ -240,6 +240,8 @@ const ROUTES: { method: string; url: string; route: string; permission: Permissi
   { method: 'GET', url: '/api/trading/accounts/C1/lots', route: '/api/trading/accounts/:account/lots', permission: 'trading.read' },
   { method: 'GET', url: '/api/trading/accounts/C1/realized', route: '/api/trading/accounts/:account/realized', permission: 'trading.read' },
   { method: 'GET', url: '/api/trading/accounts/C1/cash', route: '/api/trading/accounts/:account/cash', permission: 'trading.read' },
+  { method: 'GET', url: '/api/calendar/settlement-date?market=XNYS&tradeDate=2026-10-09', route: '/api/calendar/settlement-date', permission: 'reference.read' },
+  { method: 'GET', url: '/api/calendar/business-days?market=XNYS&from=2026-11-25&to=2026-11-30&kind=settlement', route: '/api/calendar/business-days', permission: 'reference.read' },
   { method: 'GET', url: '/api/settlement/obligations', route: '/api/settlement/obligations', permission: 'trading.read' },
   { method: 'GET', url: '/api/settlement/obligations/x', route: '/api/settlement/obligations/:id', permission: 'trading.read' },
   { method: 'GET', url: '/api/settlement/report', route: '/api/settlement/report', permission: 'trading.read' },

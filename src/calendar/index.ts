@@ -16,6 +16,7 @@ export { settlementDate, settlementCycle, type SettlementDateInput } from './set
 export { ASSET_CLASSES, type AssetClass } from './settlement-cycles.js';
 export { CalendarCodes, type CalendarCode } from './errors.js';
 export { calendarCommands } from './cli.js';
+export { calendarRoutes } from './http.js';
 
 /** A market we keep a calendar for, as `markets()` describes it. */
 export interface MarketInfo {

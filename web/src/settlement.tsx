@@ -32,12 +32,21 @@ export function obligationPath(id: string): string {
   return `/settlement/obligations/${encodeURIComponent(id)}`;
 }
 
-/** The calendar day after `date` (YYYY-MM-DD). */
-export function nextDay(date: string): string {
+/** The calendar day `n` days after `date` (YYYY-MM-DD). */
+export function nextDay(date: string, n = 1): string {
   const d = new Date(`${date}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return date;
-  d.setUTCDate(d.getUTCDate() + 1);
+  d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The first US settlement day after `date` (NYSE open and the Federal Reserve too), from the
+ * server's calendar: after a Friday, the Monday; after the day before Thanksgiving, the Friday.
+ */
+export async function nextSettlementDay(date: string, signal?: AbortSignal): Promise<string> {
+  const r = await api<{ days: string[] }>('/api/calendar/business-days', { query: { market: 'XNYS', from: nextDay(date), to: nextDay(date, 14), kind: 'settlement' }, signal });
+  return r.days[0] ?? nextDay(date);
 }
 
 const OBLIGATION_COLORS: Record<ObligationStatus, string> = {

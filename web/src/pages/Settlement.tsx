@@ -7,7 +7,7 @@ import { AppLink, ErrorAlert, ExportCsvButton, PageHeader, SectionHeader, amount
 import { today } from '../format';
 import { amountColumn, defaultColDef, gridTheme } from '../grid';
 import {
-  BuyInsTable, EodCycle, FailBalancesTable, FailsChart, ObligationsGrid, ObligationStatusBadge, nextDay, obligationPath, settlementApi, useCanManageSettlement,
+  BuyInsTable, EodCycle, FailBalancesTable, FailsChart, ObligationsGrid, ObligationStatusBadge, nextDay, nextSettlementDay, obligationPath, settlementApi, useCanManageSettlement,
 } from '../settlement';
 import { GridBox, useQueryParams } from '../trading';
 import { useApi } from '../useApi';
@@ -20,20 +20,22 @@ import { useApi } from '../useApi';
 export default function SettlementPage() {
   const [params, setParam] = useQueryParams();
   const date = params.get('date') || today();
-  const tomorrow = nextDay(date);
   const status = params.get('status') ?? '';
 
   const gridRef = useRef<AgGridReact<Obligation>>(null);
+  // The day's obligations and those of the next settlement day (after a Friday, the Monday).
   const due = useApi(
     async (signal) => {
+      const next = await nextSettlementDay(date, signal);
       const [a, b] = await Promise.all([
         settlement.obligations({ settleDate: date }, signal),
-        settlement.obligations({ settleDate: tomorrow }, signal),
+        settlement.obligations({ settleDate: next }, signal),
       ]);
-      return [...a, ...b];
+      return { next, rows: [...a, ...b] };
     },
     [date],
   );
+  const tomorrow = due.data?.next ?? nextDay(date);
   const fails = useApi((signal) => settlementApi.fails(date, signal), [date]);
   const matches = useApi((signal) => settlement.matches(date, signal), [date]);
   const eod = useApi((signal) => settlementApi.eod(date, signal), [date]);
@@ -49,7 +51,7 @@ export default function SettlementPage() {
     );
   };
 
-  const all = due.data ?? [];
+  const all = due.data?.rows ?? [];
   const rows = status ? all.filter((o) => o.status === status) : all;
   const countOf = (day: string, s: string) => all.filter((o) => o.settleDate === day && o.status === s).length;
   const open = (matches.data?.results ?? []).filter((m) => m.status !== 'matched');
@@ -121,7 +123,7 @@ export default function SettlementPage() {
           <Table.Tbody>
             {[
               [date, 'today'],
-              [tomorrow, 'next day'],
+              [tomorrow, 'next settlement day'],
             ].map(([day, label]) => (
               <Table.Tr key={day} data-date={day}>
                 <Table.Td>
