@@ -73,10 +73,26 @@ interface Ref {
   names: Map<string, { cash: string; securities: string; street: string }>;
 }
 
-async function loadRef(c: Client | Pool): Promise<Ref> {
+/**
+ * The reference data a chunk needs. The accounts and securities its fills name, not the firm's
+ * whole lists (a chunk of 5,000 fills names a few thousand of them at most, the firm may have
+ * hundreds of thousands); all of them when the chunk corrects a fill (a correction may leave the
+ * account or symbol to the fill it corrects).
+ */
+async function loadRef(c: Client | Pool, part: (ExecutionInput | UnreadableRecord)[]): Promise<Ref> {
+  let accounts: Set<string> | undefined = new Set<string>();
+  let symbols: Set<string> | undefined = new Set<string>();
+  for (const p of part) {
+    if (!('execId' in p)) continue;
+    if (p.kind === 'correct') { accounts = symbols = undefined; break; }
+    if (p.account) accounts.add(p.account);
+    for (const a of p.allocations ?? []) accounts.add(a.account);
+    if (p.symbol) symbols.add(p.symbol);
+  }
   // One after another: a transaction's client runs one query at a time.
-  const secs = await c.query<Sec>('SELECT symbol, currency, scale, multiplier, mic, asset_class, valid_until::text AS valid_until, successor FROM securities');
-  const accts = await c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts');
+  const secs = await c.query<Sec>(`SELECT symbol, currency, scale, multiplier, mic, asset_class, valid_until::text AS valid_until, successor FROM securities
+    WHERE $1::text[] IS NULL OR symbol = ANY($1)`, [symbols ? [...symbols] : null]);
+  const accts = await c.query<Acct>('SELECT account, type, status, fee_schedule FROM customer_accounts WHERE $1::text[] IS NULL OR account = ANY($1)', [accounts ? [...accounts] : null]);
   const cps = await c.query<{ code: string }>('SELECT code FROM counterparties');
   const curr = await c.query<{ code: string; scale: number }>("SELECT code, scale FROM assets WHERE kind = 'currency'");
   return {
@@ -257,7 +273,7 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
     const r = await withTx(pool, async (c) => {
       learnt.clear();
       await lockBooks(c);
-      const ref = await loadRef(c);
+      const ref = await loadRef(c, part);
       const plan = await planChunk(c, part, ref, undefined);
       await openNeeded(c, plan.entries, { known: accounts, learnt }, ctx);
       // Every record was checked against what the ledger checks; a refusal here is a bug, not bad input.
@@ -270,7 +286,7 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
   };
   /** Stage a chunk: plan and price it, open the accounts it needs, check and number its entries. */
   const stage = async (part: (ExecutionInput | UnreadableRecord)[], carry: Carry | undefined) => {
-    const ref = await loadRef(pool);
+    const ref = await loadRef(pool, part);
     const plan = await planChunk(pool, part, ref, carry);
     const learnt: AccountCache = new Map();
     if (needs(plan.entries, accounts)) {
