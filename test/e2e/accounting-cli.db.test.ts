@@ -48,7 +48,9 @@ const cents = (v: string | undefined) => (v === undefined ? 0n : BigInt(v.replac
 type Position = { account: string; security: string; quantity: string; costBasis: string | null };
 const positions = (): Position[] => (json(['positions']) as Position[]).map(({ account, security, quantity, costBasis }) => ({ account, security, quantity, costBasis }));
 
-describe('issue #5 through the backoffice CLI', () => {
+// Each step starts the real program (a Node process compiling TypeScript): a step takes a second or
+// two on a quiet machine and several times that on a busy one, so the tests get five minutes each.
+describe('issue #5 through the backoffice CLI', { timeout: 300_000 }, () => {
   it('seeds a firm from reference data files, trades and their settlement', () => {
     for (const kind of ['securities', 'accounts', 'counterparties', 'fees']) {
       expect(json(['reference', 'import', kind, FX(`${kind}.csv`)])).toMatchObject({ unchanged: 0, updated: 0 });
