@@ -26,12 +26,31 @@ export class FeeBook {
     return found;
   }
 
+  /** The rates one trade's fees need, by schedule, side and date (one lookup a fill instead of five). */
+  private readonly sets = new Map<string, RateSet>();
+  rates(schedule: string, side: 'buy' | 'sell', date: string): RateSet {
+    const key = `${schedule}\u0000${side}\u0000${date}`;
+    let r = this.sets.get(key);
+    if (!r) {
+      this.sets.set(key, (r = {
+        perShare: this.rate(schedule, 'commission_per_share', side, date),
+        percent: this.rate(schedule, 'commission_percent', side, date),
+        flat: this.rate(schedule, 'commission_flat', side, date),
+        sec: side === 'sell' ? this.rate(schedule, 'sec_fee', side, date) : undefined,
+        taf: side === 'sell' ? this.rate(schedule, 'finra_taf', side, date) : undefined,
+      }));
+    }
+    return r;
+  }
+
   private lookup(schedule: string, kind: string, side: 'buy' | 'sell', date: string): FeeRateRow | undefined {
     const inForce = (s: string) => this.rows.find((r) => r.schedule === s && r.kind === kind && (r.side === side || r.side === 'all') && r.effective_from <= date);
     // Regulatory fees are the same for everyone: they may sit in the 'regulatory' schedule.
     return inForce(schedule) ?? (kind === 'sec_fee' || kind === 'finra_taf' ? inForce('regulatory') : undefined);
   }
 }
+
+interface RateSet { perShare?: FeeRateRow; percent?: FeeRateRow; flat?: FeeRateRow; sec?: FeeRateRow; taf?: FeeRateRow }
 
 export interface Fees {
   commission: bigint;
@@ -71,9 +90,7 @@ export function computeFees(book: FeeBook, t: { schedule: string; side: 'buy' | 
   const side = t.side === 'buy' ? 'buy' : 'sell';
   const gross = exactOfMinor(t.gross, t.scale);
   let commission = ZERO;
-  const perShare = book.rate(t.schedule, 'commission_per_share', side, t.date);
-  const percent = book.rate(t.schedule, 'commission_percent', side, t.date);
-  const flat = book.rate(t.schedule, 'commission_flat', side, t.date);
+  const { perShare, percent, flat, sec, taf } = book.rates(t.schedule, side, t.date);
   const c = perShare ?? percent ?? flat;
   if (c) {
     const rate = decimals(c).rate;
@@ -83,9 +100,7 @@ export function computeFees(book: FeeBook, t: { schedule: string; side: 'buy' | 
   let secFee = ZERO;
   let finraTaf = ZERO;
   if (side === 'sell') {
-    const sec = book.rate(t.schedule, 'sec_fee', side, t.date);
     if (sec) secFee = divPow10Exact(mulExact(gross, decimals(sec).rate), 6);
-    const taf = book.rate(t.schedule, 'finra_taf', side, t.date);
     if (taf) finraTaf = clamp(mulExact(t.quantity, decimals(taf).rate), taf);
   }
   return {
