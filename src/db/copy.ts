@@ -6,7 +6,7 @@
  * Used by the ledger, booking, matching and reconciliation for their bulk reads and writes.
  */
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Client } from './pg.js';
@@ -231,4 +231,102 @@ export async function copyInto(c: Client, table: string, columns: readonly strin
     stream.end(Buffer.from(text, 'utf8'));
   });
   return stream.rowCount;
+}
+
+/**
+ * COPY (query) TO STDOUT, each row handed to `onRow` as it arrives off the socket: the bytes
+ * buf[start, end) of one row of COPY text, without its newline, valid only during the call.
+ * No Buffer per row and no copy of the whole output (a row split between two network chunks is
+ * put together in a scratch buffer): the caller parses while the server is still sending.
+ * An error thrown by `onRow` stops the calls; the rest of the output is read and dropped (the
+ * connection stays pg's) and the promise rejects with that error. A server error rejects too.
+ * Takes over pg-copy-streams' parser as {@link copyOutBuffer} does (the same internals, 7.0.x).
+ * @returns the number of rows
+ */
+export async function copyOutRows(c: Client, query: string, onRow: (buf: Buffer, start: number, end: number) => void): Promise<number> {
+  const stream = copyTo(`COPY (${query}) TO STDOUT`);
+  type S = { _buffer: { push(b: Buffer): void }; _detach(): void; _cleanup(): void; push(b: Buffer | null): boolean };
+  const self = stream as unknown as S;
+  const header = Buffer.alloc(5);
+  let headerLen = 0, inMessage = false, code = 0, rem = 0;
+  let scratch = Buffer.allocUnsafe(1 << 16), scratchLen = 0;
+  let rows = 0;
+  let failed: unknown = null;
+  const row = (buf: Buffer, s: number, e: number) => {
+    rows++;
+    if (failed !== null) return;
+    try {
+      // Text format: every row ends with a newline.
+      onRow(buf, s, buf[e - 1] === 10 ? e - 1 : e);
+    } catch (err) {
+      failed = err;
+    }
+  };
+  (stream as unknown as { _parse(chunk: Buffer): boolean | undefined })._parse = function (chunk: Buffer) {
+    const n = chunk.length;
+    let p = 0, done = false;
+    while (p < n && !done) {
+      if (!inMessage) {
+        if (headerLen === 0 && n - p >= 5) {
+          code = chunk[p]!;
+          if (code === ErrorResponse) {
+            // pg parses the error (and what follows) itself.
+            self._buffer.push(chunk.subarray(p));
+            self._detach();
+            return;
+          }
+          rem = chunk.readUInt32BE(p + 1) - 4;
+          p += 5;
+        } else {
+          // A message header split between two chunks.
+          while (headerLen < 5 && p < n) header[headerLen++] = chunk[p++]!;
+          if (headerLen < 5) break;
+          headerLen = 0;
+          code = header[0]!;
+          if (code === ErrorResponse) {
+            self._buffer.push(Buffer.from(header));
+            self._buffer.push(chunk.subarray(p));
+            self._detach();
+            return;
+          }
+          rem = header.readUInt32BE(1) - 4;
+        }
+        inMessage = true;
+        scratchLen = 0;
+      }
+      const k = Math.min(rem, n - p);
+      if (code === CopyData) {
+        if (k === rem && scratchLen === 0) {
+          if (k > 0) row(chunk, p, p + k);
+        } else {
+          if (scratchLen + k > scratch.length) {
+            const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratchLen + k));
+            scratch.copy(bigger, 0, 0, scratchLen);
+            scratch = bigger;
+          }
+          chunk.copy(scratch, scratchLen, p, p + k);
+          scratchLen += k;
+          if (k === rem) row(scratch, 0, scratchLen);
+        }
+      }
+      p += k;
+      rem -= k;
+      if (rem === 0) {
+        inMessage = false;
+        if (!INTERSPERSED.has(code)) done = true;
+      }
+    }
+    if (done) {
+      if (p < n) self._buffer.push(chunk.subarray(p));
+      self._detach();
+      self.push(null);
+      self._cleanup();
+    }
+    return true;
+  };
+  c.query(stream);
+  stream.resume();
+  await finished(stream);
+  if (failed !== null) throw failed;
+  return rows;
 }

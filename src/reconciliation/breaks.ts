@@ -11,7 +11,7 @@ import { fromMinor, newId, parseDate, toMinor, type DomainError } from '../kerne
 import { ReconCodes, reconError } from './errors.js';
 import type { BreakType } from './engine.js';
 import { resolveLink } from './links.js';
-import { writeMatches } from './run.js';
+import { lockLedgerAccounts, writeMatches } from './run.js';
 import { canonical, ctxOf, dayOf, lockAccount, scaleOf, sha256, type ReconCtx } from './util.js';
 
 export const BREAK_TYPES: readonly BreakType[] = ['missing_ours', 'missing_theirs', 'amount_differs', 'quantity_differs', 'date_differs'];
@@ -445,6 +445,13 @@ export async function approveAdjustment(pool: Pool, id: string, ctx: Partial<Rec
     const a = await lockedAdjustment(c, id);
     if (a.proposedBy === actor) return { refused: a };
     const b = await lockedBreak(c, a.breakId);
+    // The match writers' locks of the ledger accounts (the break's postings', the one adjusted)
+    // come before the ledger's own lock that posting takes (see lockLedgerAccounts).
+    const accounts = await c.query<{ id: number }>(
+      `SELECT id FROM accounts WHERE name = ANY($1)
+       UNION SELECT p.account_id FROM unnest($2::bigint[], $3::smallint[]) AS k(s, l) JOIN postings p ON p.entry_seq = k.s AND p.line = k.l`,
+      [a.entry.postings.map((p) => p.account), b.entry_seqs, b.posting_lines]);
+    await lockLedgerAccounts(c, accounts.rows.map((r) => r.id));
     const at = clock.now();
     const [outcome] = await postEntriesIn(c, [a.entry], { actor, clock }, 'all');
     const entryId = outcome!.status === 'rejected' ? '' : outcome!.id;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { matchCash, matchHoldings, memoRefs, type CashLine, type CashMovement, type EngineRule } from './engine.js';
+import { CASH_RULE_NAMES, cashCols, cashMatcher, matchCash, matchHoldings, memoRefs, type CashLine, type CashMovement, type EngineRule } from './engine.js';
 import { defaultRules, parseRules, toEngineRules } from './rules.js';
 
 const D = (date: string) => Math.round(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
@@ -163,5 +163,37 @@ describe('rules', () => {
     expect(() => parseRules([{ rule: 'position' }], 'cash')).toThrow(/rule #1: "position" does not apply to a cash account/);
     expect(() => parseRules([], 'cash')).toThrow(/rules/);
     expect(() => toEngineRules(parseRules([{ rule: 'amount_date', params: { amountTolerance: '0.001' } }], 'cash'), 2)).toThrow(/decimals/);
+  });
+});
+
+describe('cash matching step by step (what a run loads lazily)', () => {
+  it('asks once for the strings of the movements still free, after the resolved references matched, and ends as matchCash does', () => {
+    const lines = [line(100n, '2024-03-01', ['k-a']), line(250n, '2024-03-01', ['SVC-1']), line(-40n, '2024-03-02', ['je-x'])];
+    const ours = [mv(100n, '2024-03-01', 'k-a'), mv(250n, '2024-03-02', 'k-b'), mv(-40n, '2024-03-02', 'k-c')];
+    const { lines: L, ours: O } = cashCols(lines, ours);
+    // The loader resolved the first line's own reference to the first entry (and knows where it is).
+    L.refSeq[0] = ours[0]!.seq;
+    L.refOur = Int32Array.from([0, -1, -1]);
+    const read: number[][] = [];
+    const O2 = { ...O, entryId: (o: number) => { if (!read.some((r) => r.includes(o))) throw new Error(`entry id of ${o} read before it was asked for`); return ours[o]!.entryId; } };
+    const steps = cashMatcher(L, O2, RULES);
+    let asked = 0;
+    let r = steps.next();
+    while (!r.done) {
+      if (r.value) {
+        asked++;
+        // Only the first line matched so far (by its resolved reference); the other two movements are free.
+        expect(r.value.matches.n).toBe(1);
+        read.push([...r.value.free].flatMap((f, o) => (f ? [o] : [])));
+        expect(read[0]).toEqual([1, 2]);
+      }
+      r = steps.next();
+    }
+    expect(asked).toBe(1);
+    const m = r.value.matches;
+    const whole = matchCash(lines, ours, RULES);
+    expect(Array.from({ length: m.n }, (_, k) => [m.rule[k], m.line[k], m.our[k]])).toEqual(
+      whole.matches.map((x) => [CASH_RULE_NAMES.indexOf(x.rule as never), x.lines[0] ?? -1, x.ours[0] ?? -1]));
+    expect(r.value.breaks).toEqual(whole.breaks);
   });
 });

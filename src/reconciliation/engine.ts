@@ -99,6 +99,11 @@ export interface CashLineCols {
   txCount: Int32Array;
   /** The entry seq the line's ourRef names (see CashLine.refSeq), -1 when none. */
   refSeq: Float64Array;
+  /**
+   * Where the loader found that entry among our movements: the index of its first posting there
+   * (movements in entry order), -1 when it did not (then it is searched for). Optional.
+   */
+  refOur?: Int32Array;
   refs: (l: number) => string[];
 }
 
@@ -173,7 +178,30 @@ export function matchCash(lines: CashLine[], ours: CashMovement[], rules: Engine
 
 /** matchCash on columns: the same matches and breaks. */
 export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule[]): CashResultCols {
+  const steps = cashMatcher(L, O, rules);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** What cashMatcher asks for: see there. */
+export interface CashStep {
+  /** The movements still free: their entry ids, memos and reversal links are wanted. */
+  free: Uint8Array;
+  /** The matches so far (the caller may write them meanwhile: they do not change). */
+  matches: CashMatchCols;
+}
+
+/**
+ * matchCashCols step by step, for a loader that reads our entry ids, memos and reversal links
+ * only for the movements that still need them: it yields once a CashStep (the movements still
+ * free, the matches so far) before it first reads `entryId`, `memo` or `reverses`, which the
+ * caller fills in for those before it goes on. Matching by resolved references (`refSeq`) and by
+ * amount and date reads neither. It also yields null every few thousand items: a caller that
+ * writes the matches so far meanwhile gives the event loop a turn then.
+ */
+export function* cashMatcher(L: CashLineCols, O: CashOurCols, rules: EngineRule[]): Generator<CashStep | null, CashResultCols, void> {
   const nL = L.n, nO = O.n;
+  let asked = false;
+  let tick = 0;
   const lineFree = new Uint8Array(nL).fill(1);
   const ourFree = new Uint8Array(nO).fill(1);
   // Every match takes at least one item.
@@ -181,8 +209,8 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
   const lBig = (l: number) => bigOf(L.amt, L.big, l);
   const oBig = (o: number) => bigOf(O.amt, O.big, o);
   /** Memo words of our movements (lazily). */
-  const weakOf: (string[] | undefined)[] = new Array(nO);
-  const weak = (o: number) => (weakOf[o] ??= memoRefs(O.memo(o)));
+  const weakOf = new Map<number, string[]>();
+  const weak = (o: number) => { let w = weakOf.get(o); if (!w) weakOf.set(o, w = memoRefs(O.memo(o))); return w; };
   const allRefs = (o: number) => [O.key(o), O.entryId(o), ...weak(o)];
   /** Referenced pairs that differ: line index -> our index (and back). */
   const suspectOfLine = new Map<number, { our: number; type: 'amount_differs' | 'date_differs' }>();
@@ -249,26 +277,43 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
           suspectOfLine.set(l, { our: o, type: withinLO(l, o, tol, tolN) ? 'date_differs' : 'amount_differs' });
           suspectOfOur.set(o, l);
         };
-        // Lines whose reference the loader resolved to an entry: that entry's free postings, found by
-        // binary search over the movements in entry order.
+        // Lines whose reference the loader resolved to an entry: that entry's free postings, where the
+        // loader found them or by binary search over the movements in entry order.
         let sorted = true;
         for (let o = 1; o < nO && sorted; o++) if (O.seq[o - 1]! > O.seq[o]!) sorted = false;
         const bySeq = new Int32Array(nO);
         for (let o = 0; o < nO; o++) bySeq[o] = o;
         if (!sorted) bySeq.sort((a, b) => O.seq[a]! - O.seq[b]! || a - b);
+        const refOur = sorted ? L.refOur : undefined;
         const cands: number[] = [];
         for (let l = 0; l < nL; l++) {
           const seq = L.refSeq[l]!;
           if (seq < 0 || !lineFree[l]) continue;
-          let lo = 0, hi = nO;
-          while (lo < hi) { const m = (lo + hi) >> 1; if (O.seq[bySeq[m]!]! < seq) lo = m + 1; else hi = m; }
+          let lo = refOur ? refOur[l]! : -1;
+          if (lo < 0 || O.seq[lo] !== seq || (lo > 0 && O.seq[lo - 1] === seq)) {
+            lo = 0;
+            let hi = nO;
+            while (lo < hi) { const m = (lo + hi) >> 1; if (O.seq[bySeq[m]!]! < seq) lo = m + 1; else hi = m; }
+          }
+          if (lo < nO && O.seq[bySeq[lo]!] === seq && (lo + 1 === nO || O.seq[bySeq[lo + 1]!] !== seq)) {
+            // One posting of the entry (the common case): no list.
+            const o = bySeq[lo]!;
+            if (ourFree[o]) {
+              const day = L.day[l]!;
+              if (withinLO(l, o, tol, tolN) && Math.abs(day - O.day[o]!) <= days) take1(R_REFERENCE, l, o);
+              else { cands.length = 0; cands.push(o); consider(l, cands); }
+            }
+            continue;
+          }
           cands.length = 0;
           for (let k = lo; k < nO && O.seq[bySeq[k]!] === seq; k++) if (ourFree[bySeq[k]!]) cands.push(bySeq[k]!);
           if (cands.length) consider(l, cands);
         }
+        if (!asked) { asked = true; yield { free: ourFree, matches: M }; }
         let left = false;
         const strong = buildStrong();
         for (let l = 0; l < nL; l++) {
+          if ((++tick & 8191) === 0) yield null;
           if (!lineFree[l] || suspectOfLine.has(l)) continue;
           const rs = L.refs(l);
           let cands: number[] | undefined;
@@ -283,6 +328,7 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
         if (left) {
           const index = buildIndex(nO, weak, ourFree);
           for (let l = 0; l < nL; l++) {
+            if ((++tick & 8191) === 0) yield null;
             if (!lineFree[l] || suspectOfLine.has(l) || !L.refs(l).length) continue;
             const cands: number[] = [];
             for (const ref of L.refs(l)) for (const o of index.get(ref) ?? []) if (ourFree[o] && !cands.includes(o)) cands.push(o);
@@ -306,6 +352,7 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
           }
           for (const list of byAmount.values()) if (list.length > 1) list.sort((a, b) => O.day[a]! - O.day[b]! || a - b);
           for (let l = 0; l < nL; l++) {
+            if ((++tick & 8191) === 0) yield null;
             if (!lineFree[l]) continue;
             const a = L.amt[l]!;
             const list = byAmount.get(a === a ? a : L.big.get(l)!);
@@ -343,8 +390,9 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
       }
       case 'one_to_many': {
         // One line, several of ours.
+        if (!asked) { asked = true; yield { free: ourFree, matches: M }; }
         const oursRefIndex = buildIndex(nO, allRefs, ourFree);
-        groupMatch(
+        yield* groupMatch(
           { n: nL, free: lineFree, day: L.day, amt: L.amt, big: lBig },
           { n: nO, free: ourFree, day: O.day, amt: O.amt, big: oBig },
           L.refs, (ref) => oursRefIndex.get(ref) ?? [],
@@ -355,8 +403,9 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
       }
       case 'many_to_one': {
         // One of ours, several lines.
+        if (!asked) { asked = true; yield { free: ourFree, matches: M }; }
         const index = lineRefs();
-        groupMatch(
+        yield* groupMatch(
           { n: nO, free: ourFree, day: O.day, amt: O.amt, big: oBig },
           { n: nL, free: lineFree, day: L.day, amt: L.amt, big: lBig },
           allRefs, (ref) => index.get(ref) ?? [],
@@ -366,6 +415,7 @@ export function matchCashCols(L: CashLineCols, O: CashOurCols, rules: EngineRule
         break;
       }
       case 'reversal': {
+        if (!asked) { asked = true; yield { free: ourFree, matches: M }; }
         const bySeq = new Map<number, number[]>();
         for (let o = 0; o < nO; o++) {
           if (!ourFree[o]) continue;
@@ -417,7 +467,11 @@ function buildIndex(n: number, refsOf: (i: number) => string[], free: Uint8Array
   const index = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     if (!free[i]) continue;
-    for (const r of new Set(refsOf(i))) {
+    const rs = refsOf(i);
+    for (let k = 0; k < rs.length; k++) {
+      const r = rs[k]!;
+      // Each reference once per item (a few each: no set).
+      if (rs.indexOf(r) !== k) continue;
       const list = index.get(r);
       if (list) list.push(i); else index.set(r, [i]);
     }
@@ -439,12 +493,12 @@ const RULE_BUDGET = 500_000;
  * then groups of 2 up to `maxBlind` (a larger group without a count or a shared reference is more
  * likely a coincidence than a batch).
  */
-function groupMatch(
+function* groupMatch(
   S: Side, P: Side,
   refsOfSingle: (i: number) => string[], partsWithRef: (ref: string) => number[],
   countHint: (i: number) => number, p: GroupParams,
   take: (single: number, parts: number[]) => void,
-) {
+): Generator<null, void, void> {
   if (p.maxGroup < 2) return;
   const maxBlind = Math.min(p.maxBlind, p.maxGroup);
   const singleFree = S.free, partFree = P.free;
@@ -460,16 +514,22 @@ function groupMatch(
   // signs and magnitudes without a BigInt per candidate.
   const asNum = P.amt;
   const budget = { left: RULE_BUDGET };
+  let tick = 0;
   for (let s = 0; s < S.n; s++) {
     if (!singleFree[s]) continue;
+    if ((++tick & 511) === 0) yield null;
     const amount = S.big(s), day = S.day[s]!;
     if (amount === 0n) continue;
-    const inWindow = (i: number) => partFree[i] && Math.abs(P.day[i]! - day) <= p.days;
 
-    // 1. The parts that share a reference with the single item.
+    // 1. The parts that share a reference with the single item (each reference once, in order).
     let done = false;
-    for (const ref of new Set(refsOfSingle(s))) {
-      const group = partsWithRef(ref).filter(inWindow);
+    const refs = refsOfSingle(s);
+    for (let r = 0; r < refs.length; r++) {
+      const ref = refs[r]!;
+      if (refs.indexOf(ref) !== r) continue;
+      const list = partsWithRef(ref);
+      if (list.length < 2) continue;
+      const group = list.filter((i) => partFree[i] && Math.abs(P.day[i]! - day) <= p.days);
       if (group.length < 2 || group.length > Math.max(p.maxGroup, 1000)) continue;
       const sum = group.reduce((a, i) => a + P.big(i), 0n);
       if (within(sum, amount, p.amountTolerance)) { take(s, group); done = true; break; }
@@ -482,8 +542,11 @@ function groupMatch(
     const limitN = limit <= MAX_EXACT ? Number(limit) : NaN;
     const cands: number[] = [];
     for (let off = 0; off <= p.days && cands.length < p.maxCandidates; off++) {
-      for (const d of off === 0 ? [day] : [day - off, day + off]) {
-        for (const i of byDay.get(d) ?? []) {
+      for (let side = off === 0 ? 1 : 0; side < 2; side++) {
+        const list = byDay.get(side === 0 ? day - off : day + off);
+        if (!list) continue;
+        for (let x = 0; x < list.length; x++) {
+          const i = list[x]!;
           if (!partFree[i]) continue;
           const n = asNum[i]!;
           if (n === n && limitN === limitN) {
@@ -531,6 +594,15 @@ function groupMatch(
 
 /** pairSum over non-negative integers exact in doubles. */
 function pairSumExact(mags: number[], t: number): number[] | null {
+  if (mags.length <= 64) {
+    // The same pair by a double loop (no map for a few dozen candidates): the first j with an
+    // earlier partner, and its first partner.
+    for (let j = 1; j < mags.length; j++) {
+      const want = t - mags[j]!;
+      for (let k = 0; k < j; k++) if (mags[k] === want) return [k, j];
+    }
+    return null;
+  }
   const seen = new Map<number, number>();
   for (let j = 0; j < mags.length; j++) {
     const m = mags[j]!;
