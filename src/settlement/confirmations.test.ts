@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import fs from 'node:fs';
 import { DomainError } from '../kernel/index.js';
 import { affirmationDeadline, isLateAffirmation, parseConfirmations } from './confirmations.js';
@@ -43,6 +44,34 @@ describe('confirmation CSV', () => {
     expect(() => parseConfirmations(`${HEADER}\nA,GSCO,2026-03-09,AAPL,buy,1,1\nA,GSCO,2026-03-09,AAPL,buy,2,1`, 'f.csv'))
       .toThrow(/f\.csv line 3 \(A\): conf_id: GSCO A is already on line 2/);
     expect(() => parseConfirmations(`${HEADER}\nA,GSCO,2026-02-30,AAPL,buy,1,1`, 'f.csv')).toThrow(/trade_date: "2026-02-30" is not a date/);
+  });
+});
+
+describe('confirmation CSV, plain files', () => {
+  const outcome = (text: string) => {
+    try { return { rows: parseConfirmations(text, 'f.csv') }; } catch (e) { return { error: (e as DomainError).message, details: (e as DomainError).details }; }
+  };
+  it('reads a plain file (no quotes, spaces or comments) as csv-parse does, good or bad, LF or CRLF', () => {
+    // The same file with a comment line added at its end goes through csv-parse (a comment is not plain).
+    const cell = fc.constantFrom('', 'A1', 'GSCO', 'JPMS', '2026-03-09', '2026-02-30', '2026-03-08', 'AAPL', 'buy', 'SELL', 'short', 'hold', '100', '0', '0.00', '1.5', '-1', '1e3',
+      'E5', '2026-03-09T20:15:00-04:00', '2026-03-10T01:30:00Z', 'later');
+    const header = fc.shuffledSubarray(['conf_id', 'counterparty', 'trade_date', 'symbol', 'side', 'quantity', 'price', 'settle_date', 'our_ref', 'affirmed_at'], { minLength: 6 });
+    const file = header.chain((h) => fc.record({
+      h: fc.constant(h),
+      rows: fc.array(fc.oneof({ weight: 8, arbitrary: fc.array(cell, { minLength: h.length, maxLength: h.length }) }, { weight: 1, arbitrary: fc.array(cell, { maxLength: h.length + 1 }) }), { maxLength: 12 }),
+      blank: fc.array(fc.nat(14), { maxLength: 3 }), crlf: fc.boolean(),
+    }));
+    fc.assert(fc.property(file, ({ h, rows, blank, crlf }) => {
+      const lines = [h.join(','), ...rows.map((r) => r.join(','))];
+      for (const b of blank) lines.splice(Math.min(b, lines.length), 0, '');
+      const text = lines.join(crlf ? '\r\n' : '\n');
+      expect(outcome(text)).toEqual(outcome(text + (crlf ? '\r\n' : '\n') + '# end of file'));
+    }), { numRuns: 400 });
+  });
+
+  it('takes a file with quotes, spaces or comments through csv-parse, whose fields it trims and unquotes', () => {
+    const rows = parseConfirmations(`# from the street\n${HEADER}\n"A,1", GSCO ,2026-03-09,AAPL,buy,5,10\n`, 'f.csv');
+    expect(rows).toEqual([expect.objectContaining({ confId: 'A,1', counterparty: 'GSCO', line: 3 })]);
   });
 });
 

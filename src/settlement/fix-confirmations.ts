@@ -72,8 +72,13 @@ const FIX_DATE_RE = /^(\d{4})(\d{2})(\d{2})$/;
 
 /** Whether a file is FIX tag=value (its first meaningful line starts with 8=FIX), not CSV. */
 export function isFixText(text: string): boolean {
-  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
-    const l = raw.trim();
+  // Line by line from the start (not a split of the whole file: only the first meaningful line counts).
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let start = 0; start < t.length;) {
+    let nl = t.indexOf('\n', start);
+    if (nl < 0) nl = t.length;
+    const l = t.slice(start, nl).trim();
+    start = nl + 1;
     if (!l || l.startsWith('#')) continue;
     return l.startsWith('8=FIX');
   }

@@ -6,7 +6,7 @@ import { DomainError, fixedClock } from '../kernel/index.js';
 import { verifyAudit } from '../ledger/index.js';
 import { importSecurities, importCustomerAccounts, importCounterparties, importFees } from '../reference/index.js';
 import { importExecutions, listTrades } from '../trading/index.js';
-import type { Db } from '../db/index.js';
+import { openPool, type Db } from '../db/index.js';
 import { affirm, importConfirmations, listMatches, manualMatch, matchConfirmations, matchingCommands, type MatchView } from './matching.js';
 
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-09T23:00:00.000Z') };
@@ -186,5 +186,103 @@ describe('confirmation matching', () => {
     await expect(cli().parseAsync(['settlement', 'match', '--date', '9 March'], { from: 'user' })).rejects.toMatchObject({ code: 'DATE_INVALID' });
     await expect(cli().parseAsync(['settlement', 'confirmations', 'import', `${CONF_DIR}/missing-field.csv`], { from: 'user' })).rejects.toMatchObject({ code: 'CONFIRMATION_FILE_INVALID' });
     expect((await verifyAudit(pool)).ok).toBe(true);
+  });
+});
+
+describe('a day-sized confirmation file and the stored matches', () => {
+  const W = '2026-03-11';
+  const HDR = 'conf_id,counterparty,trade_date,symbol,side,quantity,price';
+  // 5,000 confirmations: written as the file is read, a batch at a time.
+  const big = (edit: (rows: string[]) => void = () => {}) => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `W${i},GSCO,${W},AAPL,buy,${1 + (i % 7)},${(150 + i / 100).toFixed(2)}`);
+    edit(rows);
+    return [HDR, ...rows].join('\n') + '\n';
+  };
+  const confsOfW = async () => Number((await pool.query('SELECT count(*)::int AS n FROM confirmations WHERE trade_date = $1', [W])).rows[0].n);
+  const refused = (p: Promise<unknown>) => p.then(() => { throw new Error('imported'); }, (e: unknown) => e as DomainError);
+
+  it('refuses a bad record, an unknown counterparty or a repeat late in the file, naming it, with nothing of the file applied', async () => {
+    const bad = await refused(importConfirmations(pool, big((r) => { r[4798] = r[4798]!.replace(/,[\d.]+$/, ',abc'); }), 'big.csv', ctx));
+    expect(bad).toMatchObject({ code: 'CONFIRMATION_FILE_INVALID', details: [{ record: 'big.csv line 4800 (W4798)', field: 'price', rule: 'DECIMAL' }] });
+    const stranger = await refused(importConfirmations(pool, big((r) => { r[2998] = r[2998]!.replace('GSCO', 'JPMS'); }), 'big.csv', ctx));
+    expect(stranger).toMatchObject({ code: 'CONFIRMATION_FILE_INVALID', details: [{ record: 'big.csv line 3000 (W2998)', field: 'counterparty', rule: 'UNKNOWN_COUNTERPARTY' }] });
+    const twice = await refused(importConfirmations(pool, big((r) => { r[4500] = r[4500]!.replace('W4500,', 'W10,'); }), 'big.csv', ctx));
+    expect(twice).toMatchObject({ code: 'CONFIRMATION_FILE_INVALID', details: [{ record: 'big.csv line 4502 (W10)', field: 'conf_id', rule: 'DUPLICATE' }] });
+    expect(await confsOfW()).toBe(0);
+  });
+
+  it('imports it, then the same file changes nothing and a changed record is updated', async () => {
+    expect(await importConfirmations(pool, big(), 'big.csv', ctx)).toEqual({ file: 'big.csv', received: 5000, created: 5000, updated: 0, unchanged: 0 });
+    expect(await confsOfW()).toBe(5000);
+    const before = (await pool.query('SELECT * FROM confirmations WHERE trade_date = $1 ORDER BY id', [W])).rows;
+    expect(await importConfirmations(pool, big(), 'big.csv', ctx)).toEqual({ file: 'big.csv', received: 5000, created: 0, updated: 0, unchanged: 5000 });
+    expect((await pool.query('SELECT * FROM confirmations WHERE trade_date = $1 ORDER BY id', [W])).rows).toEqual(before);
+    const edited = await importConfirmations(pool, big((r) => { r[7] = r[7]!.replace(/,[\d.]+$/, ',1.00'); r.push(`W5000,GSCO,${W},MSFT,sell,5,10`); }), 'big2.csv', ctx);
+    expect(edited).toEqual({ file: 'big2.csv', received: 5001, created: 1, updated: 1, unchanged: 4999 });
+    expect((await pool.query("SELECT price::text FROM confirmations WHERE conf_id = 'W7'")).rows).toEqual([{ price: '1.00' }]);
+  });
+
+  it('keeps a match row to confirmations and trades that exist, and them while it names them', async () => {
+    const conf = (await pool.query("SELECT id FROM confirmations WHERE conf_id = 'W1'")).rows[0].id as string;
+    const insert = (confirmation: string | null, trade: string | null) => pool.query(
+      `INSERT INTO confirmation_matches (id, trade_date, confirmation, trade_id, status, method, created_at, created_by)
+       VALUES ('cmt_test', $1, $2, $3, 'unmatched', 'auto', now(), 'tester')`, [W, confirmation, trade]);
+    await expect(insert('cnf_NONE', null)).rejects.toMatchObject({ code: '23503', message: expect.stringContaining('names confirmation cnf_NONE') });
+    await expect(insert(null, 'trd_NONE')).rejects.toMatchObject({ code: '23503', message: expect.stringContaining('names trade trd_NONE') });
+    // Sides of other trade dates (as a manual match across dates names): found all the same.
+    const ofD = (await pool.query("SELECT id FROM confirmations WHERE conf_id = 'N2'")).rows[0].id as string;
+    const tx = await pool.connect();
+    try {
+      await tx.query('BEGIN');
+      await tx.query('DELETE FROM confirmation_matches WHERE confirmation = $1 OR trade_id = $2', [ofD, tradeIds.E6]);
+      const r = await tx.query(`INSERT INTO confirmation_matches (id, trade_date, confirmation, trade_id, status, method, created_at, created_by)
+        VALUES ('cmt_test', $1, $2, $3, 'unmatched', 'auto', now(), 'tester')`, [W, ofD, tradeIds.E6]);
+      expect(r.rowCount).toBe(1);
+    } finally {
+      await tx.query('ROLLBACK');
+      tx.release();
+    }
+    await insert(conf, null);
+    const named = { code: '23503', message: expect.stringContaining('is named by a confirmation match') };
+    await expect(pool.query('DELETE FROM confirmations WHERE id = $1', [conf])).rejects.toMatchObject(named);
+    await expect(pool.query("UPDATE confirmations SET id = 'cnf_other' WHERE id = $1", [conf])).rejects.toMatchObject(named);
+    await expect(pool.query('DELETE FROM trades WHERE id = $1', [tradeIds.E1])).rejects.toMatchObject(named);
+    await expect(pool.query("UPDATE trades SET id = 'trd_other' WHERE id = $1", [tradeIds.E1])).rejects.toMatchObject(named);
+    await pool.query("DELETE FROM confirmation_matches WHERE id = 'cmt_test'");
+    // A confirmation names a counterparty that exists, and keeps it.
+    await expect(pool.query(`INSERT INTO confirmations (id, counterparty, conf_id, trade_date, symbol, side, quantity, price, source_file, line, received_at, received_by)
+       VALUES ('cnf_test', 'NOBODY', 'X', $1, 'AAPL', 'buy', 1, 1, 'f', 1, now(), 'tester')`, [W])).rejects.toMatchObject({ code: '23503', message: expect.stringContaining('names counterparty NOBODY') });
+    await expect(pool.query("UPDATE confirmations SET counterparty = 'NOBODY' WHERE id = $1", [conf])).rejects.toMatchObject({ code: '23503' });
+    const kept = { code: '23503', message: expect.stringContaining('is named by confirmations') };
+    await expect(pool.query("DELETE FROM counterparties WHERE code = 'GSCO'")).rejects.toMatchObject(kept);
+    await expect(pool.query("UPDATE counterparties SET code = 'GSCX' WHERE code = 'GSCO'")).rejects.toMatchObject(kept);
+  });
+
+  it('matches the day, and treats an automatic row of another date holding one of its sides as stale', async () => {
+    // As if W2 had been matched under another trade date (a confirmation re-dated): that row goes.
+    const w2 = (await pool.query("SELECT id FROM confirmations WHERE conf_id = 'W2'")).rows[0].id as string;
+    await pool.query(`INSERT INTO confirmation_matches (id, trade_date, confirmation, trade_id, status, method, created_at, created_by)
+       VALUES ('cmt_elsewhere', '2026-03-06', $1, NULL, 'unmatched', 'auto', now(), 'tester')`, [w2]);
+    const run = await matchConfirmations(pool, W, { withResults: false }, ctx);
+    expect(run.summary).toEqual({ matched: 0, mismatched: 0, unmatchedConfirmations: 5001, unmatchedTrades: 0 });
+    expect(run.changes).toEqual({ created: 5001, unchanged: 0, removed: 1 });
+    expect((await pool.query("SELECT trade_date::text AS d FROM confirmation_matches WHERE confirmation = $1", [w2])).rows).toEqual([{ d: W }]);
+    const again = await matchConfirmations(pool, W, { withResults: false }, ctx);
+    expect(again).toMatchObject({ summary: run.summary, changes: { created: 0, unchanged: 5001, removed: 0 } });
+  });
+
+  it('reads both sides on its one connection when the pool has none to spare: the same result', async () => {
+    const before = await listMatches(pool, D);
+    const single = openPool(db.url, 1);
+    try {
+      const run = await matchConfirmations(single, D, {}, ctx);
+      expect(run.changes.created).toBe(0);
+      expect(run.results).toEqual(before.results);
+      // Counted without reading the results back: the same summary, the manual match included.
+      expect((await matchConfirmations(single, D, { withResults: false }, ctx)).summary).toEqual(before.summary);
+      expect(before.summary.matched).toBeGreaterThan(before.results.filter((r) => r.method === 'auto' && r.status === 'matched').length);
+    } finally {
+      await single.end();
+    }
   });
 });

@@ -12,15 +12,17 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { copyInto, copyValue, withTx, type Client, type Pool } from '../db/index.js';
+import { copyInChunks, copyInto, copyOutBuffer, copyUnescape, copyValue, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { Dec, DomainError, newId, parseDate, systemClock } from '../kernel/index.js';
-import { ConfirmationCodes, affirmationDeadline, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';
+import { ConfirmationCodes, affirmationDeadline, confirmationBatches, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';
 import type { SettlementCtx } from './obligations.js';
 import type { Print, WithDb } from './cli.js';
 
 /** Serialises matching, manual matches, affirmations and imports of confirmations. */
 const MATCHING_LOCK = 7243007;
+/** Memory for sorting a day's confirmations, trades and matches in memory, not on disk (per statement). */
+const SORT_MEM = '64MB';
 
 export type MatchStatus = 'matched' | 'mismatched' | 'unmatched';
 
@@ -82,7 +84,7 @@ const tradeView = (r: TradeRow): TradeView => ({
 });
 
 /** Every field on which a trade and a confirmation differ (price: beyond the tolerance). */
-function differences(t: TradeRow, c: ConfRow, tolerance: Dec): Difference[] {
+function differences(t: PairTrade, c: PairConf, tolerance: Dec): Difference[] {
   const d: Difference[] = [];
   if (t.counterparty !== c.counterparty) d.push({ field: 'counterparty', ours: t.counterparty, theirs: c.counterparty });
   if (t.trade_date !== c.trade_date) d.push({ field: 'trade_date', ours: t.trade_date, theirs: c.trade_date });
@@ -97,39 +99,110 @@ interface Pairing { conf: string | null; trade: string | null; status: MatchStat
 
 /** A decimal string in plain notation ("190.25", "-1"); anything else goes through Dec. */
 const plain = (v: string) => (/^-?\d+(\.\d+)?$/.test(v) ? v : new Dec(v).toFixed());
+/** Digits after the point of a plain decimal. */
+const decimals = (v: string) => { const dot = v.indexOf('.'); return dot < 0 ? 0 : v.length - dot - 1; };
 /** A plain decimal as an integer of `scale` decimals (exact). */
 const scaled = (v: string, scale: number) => {
   const dot = v.indexOf('.');
   return BigInt(dot < 0 ? v + '0'.repeat(scale) : v.slice(0, dot) + v.slice(dot + 1).padEnd(scale, '0'));
 };
+/**
+ * A plain decimal ("190.25", "-1") of at most 15 digits as the integer of its digits, into m[k], and
+ * its number of decimals, into f[k]; false for anything else.
+ */
+function digitsOf(v: string, m: Float64Array, f: Int32Array, k: number): boolean {
+  const neg = v.charCodeAt(0) === 45, first = neg ? 1 : 0, n = v.length;
+  if (n === first) return false;
+  let x = 0, digits = 0, frac = -1;
+  for (let i = first; i < n; i++) {
+    const ch = v.charCodeAt(i);
+    if (ch === 46) {
+      if (frac >= 0 || i === first || i === n - 1) return false;
+      frac = 0;
+      continue;
+    }
+    if (ch < 48 || ch > 57) return false;
+    x = x * 10 + (ch - 48);
+    if (x > 0) digits++;
+    if (frac >= 0) frac++;
+  }
+  if (digits > 15) return false;
+  m[k] = neg ? -x : x;
+  f[k] = frac < 0 ? 0 : frac;
+  return true;
+}
+
+/**
+ * Prices as the pairing rules use them: each trade's price as a rank among the distinct trade
+ * prices (ascending), each confirmation's window of ranks within the tolerance [lo, hi), and
+ * `closer(k, a, b)`, which of two ranks' prices is nearer the confirmation's (< 0: a, 0: as near).
+ * Exact: doubles holding integers of the largest scale seen when every one fits in 15 digits (the
+ * usual day), else bigints.
+ */
+function pricesOf(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string) {
+  const nt = trades.length, nc = confs.length;
+  const rank = new Int32Array(nt), lo = new Int32Array(nc), hi = new Int32Array(nc);
+  /** First index of the ascending `levels` whose value is >= v (or > v when `after`). */
+  const bound = <T extends number | bigint>(levels: ArrayLike<T>, v: T, after: boolean) => {
+    let a = 0, b = levels.length;
+    while (a < b) { const m = (a + b) >> 1; if (levels[m]! < v || (after && levels[m] === v)) a = m + 1; else b = m; }
+    return a;
+  };
+  // The usual day: every price a plain decimal of at most 15 digits, read straight into doubles
+  // (trades, then confirmations, then the tolerance), and at the largest scale seen still below
+  // 10^15 each (so that sums and differences of two stay exact too).
+  const m = new Float64Array(nt + nc + 1), f = new Int32Array(nt + nc + 1);
+  let simple = digitsOf(priceTolerance, m, f, nt + nc);
+  for (let i = 0; simple && i < nt; i++) simple = digitsOf(trades[i]!.price, m, f, i);
+  for (let k = 0; simple && k < nc; k++) simple = digitsOf(confs[k]!.price, m, f, nt + k);
+  let scale = 0;
+  if (simple) for (let i = 0; i < f.length; i++) if (f[i]! > scale) scale = f[i]!;
+  for (let i = 0; simple && i < m.length; i++) { m[i] = m[i]! * 10 ** (scale - f[i]!); if (Math.abs(m[i]!) >= 1e15) simple = false; }
+  if (simple) {
+    const tol = m[nt + nc]!;
+    const levels = Float64Array.from(new Set(m.subarray(0, nt))).sort();
+    const rankOf = new Map<number, number>();
+    levels.forEach((v, i) => rankOf.set(v, i));
+    for (let i = 0; i < nt; i++) rank[i] = rankOf.get(m[i]!)!;
+    for (let k = 0; k < nc; k++) { const c = m[nt + k]!; lo[k] = bound(levels, c - tol, false); hi[k] = bound(levels, c + tol, true); }
+    return { rank, lo, hi, closer: (k: number, a: number, b: number) => Math.abs(levels[a]! - m[nt + k]!) - Math.abs(levels[b]! - m[nt + k]!) };
+  }
+  // Else exact integers as bigints, at the largest scale seen.
+  const tp = trades.map((t) => plain(t.price)), cp = confs.map((c) => plain(c.price));
+  const tolPlain = plain(priceTolerance);
+  let bigScale = decimals(tolPlain);
+  for (const v of tp) bigScale = Math.max(bigScale, decimals(v));
+  for (const v of cp) bigScale = Math.max(bigScale, decimals(v));
+  const tBig = tp.map((v) => scaled(v, bigScale)), cBig = cp.map((v) => scaled(v, bigScale)), tolBig = scaled(tolPlain, bigScale);
+  const levels = [...new Set(tBig)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const rankOf = new Map(levels.map((v, i) => [v, i]));
+  for (let i = 0; i < nt; i++) rank[i] = rankOf.get(tBig[i]!)!;
+  for (let k = 0; k < nc; k++) { lo[k] = bound(levels, cBig[k]! - tolBig, false); hi[k] = bound(levels, cBig[k]! + tolBig, true); }
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  return { rank, lo, hi, closer: (k: number, a: number, b: number) => { const d = abs(levels[a]! - cBig[k]!) - abs(levels[b]! - cBig[k]!); return d < 0n ? -1 : d > 0n ? 1 : 0; } };
+}
+
+/** What pairing reads of a confirmation and of a trade. */
+export type PairConf = Pick<ConfRow, 'id' | 'counterparty' | 'trade_date' | 'symbol' | 'side' | 'quantity' | 'price' | 'our_ref'>;
+export type PairTrade = Pick<TradeRow, 'id' | 'exec_id' | 'counterparty' | 'trade_date' | 'symbol' | 'side' | 'quantity' | 'price'>;
 
 /**
  * The pairing rules of {@link matchConfirmations} (module comment), on rows already read: one pass
- * per rule over hash indexes instead of a scan of the trades per confirmation. Quantities are
- * compared as interned normalised decimals; prices as exact integers at the largest scale seen,
- * ranked once, so "within the tolerance" is a range of ranks. Ties go to the trade that comes
- * first in `trades` order (their id order), as a sort on (distance, id) would choose.
+ * per rule over indexes built once (typed arrays, no object per trade) instead of a scan of the
+ * trades per confirmation. Quantities are compared as interned normalised decimals; prices as
+ * ranks (see pricesOf), so "within the tolerance" is a window of ranks. Ties go to the trade that
+ * comes first in `trades` order (their id order), as a sort on (distance, id) would choose.
  */
-export function pairConfirmations(confs: readonly ConfRow[], trades: readonly TradeRow[], priceTolerance: string): Pairing[] {
+export function pairConfirmations(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string): Pairing[] {
+  return [...pairings(confs, trades, priceTolerance)];
+}
+
+/** {@link pairConfirmations} one pairing at a time, in the same order, each final once given. */
+function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string): Generator<Pairing, void, undefined> {
   const tolerance = new Dec(priceTolerance);
   const n = trades.length;
-  const tp = trades.map((t) => plain(t.price)), cp = confs.map((c) => plain(c.price));
-  const tolPlain = plain(priceTolerance);
-  let scale = 0;
-  for (const v of [...tp, ...cp, tolPlain]) { const dot = v.indexOf('.'); if (dot >= 0) scale = Math.max(scale, v.length - dot - 1); }
-  const tPrice = tp.map((v) => scaled(v, scale)), cPrice = cp.map((v) => scaled(v, scale));
-  const tol = scaled(tolPlain, scale);
-  // Distinct trade prices, ascending: a trade's price is its rank.
-  const levels = [...new Set(tPrice)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const rankOf = new Map(levels.map((v, i) => [v, i]));
-  const rank = Int32Array.from(tPrice, (v) => rankOf.get(v)!);
-  /** First rank whose price is >= v (or > v when `after`). */
-  const bound = (v: bigint, after: boolean) => {
-    let lo = 0, hi = levels.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (levels[m]! < v || (after && levels[m] === v)) lo = m + 1; else hi = m; }
-    return lo;
-  };
-  // Interned quantities (normalised, so "100" and "100.0" agree) and sides as the street sees them.
+  const { rank, lo, hi, closer } = pricesOf(confs, trades, priceTolerance);
+  // Interned quantities (normalised, so "100" and "100.0" agree), dates, and sides as the street sees them.
   const qtyIds = new Map<string, number>(), qtyRaw = new Map<string, number>();
   const qtyId = (q: string) => {
     let id = qtyRaw.get(q);
@@ -141,96 +214,116 @@ export function pairConfirmations(confs: readonly ConfRow[], trades: readonly Tr
     }
     return id;
   };
-  const tQty = Int32Array.from(trades, (t) => qtyId(t.quantity));
-  const tSell = Uint8Array.from(trades, (t) => (streetSide(t.side) === 'sell' ? 1 : 0));
+  const dates = new Map<string, number>();
+  const dateId = (d: string) => { let id = dates.get(d); if (id === undefined) dates.set(d, (id = dates.size)); return id; };
+  const tQty = new Int32Array(n), tDate = new Int32Array(n), tSell = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = trades[i]!;
+    tQty[i] = qtyId(t.quantity); tDate[i] = dateId(t.trade_date); tSell[i] = t.side === 'buy' ? 0 : 1;
+  }
   const free = new Uint8Array(n).fill(1);
-  const want: Pairing[] = [];
   const S = '\u0000';
 
   // 1. Our reference echoed back: the first free trade (in id order) whose id or exec id it is.
-  const byId = new Map<string, number>(), byExec = new Map<string, number[]>();
-  trades.forEach((t, i) => {
-    byId.set(t.id, i);
-    const l = byExec.get(t.exec_id);
-    if (l) l.push(i); else byExec.set(t.exec_id, [i]);
-  });
   const pending: number[] = [];
-  confs.forEach((cf, k) => {
-    let pick = -1;
-    if (cf.our_ref) {
-      const a = byId.get(cf.our_ref);
-      if (a !== undefined && free[a]) pick = a;
-      for (const b of byExec.get(cf.our_ref) ?? []) if (free[b]) { if (pick < 0 || b < pick) pick = b; break; }
+  if (confs.some((c) => c.our_ref)) {
+    const byId = new Map<string, number>(), byExec = new Map<string, number>();
+    const nextExec = new Int32Array(n).fill(-1), lastExec = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const t = trades[i]!;
+      byId.set(t.id, i);
+      const last = lastExec.get(t.exec_id);
+      if (last === undefined) byExec.set(t.exec_id, i); else nextExec[last] = i;
+      lastExec.set(t.exec_id, i);
     }
-    if (pick < 0) { pending.push(k); return; }
-    free[pick] = 0;
-    const d = differences(trades[pick]!, cf, tolerance);
-    want.push({ conf: cf.id, trade: trades[pick]!.id, status: d.length ? 'mismatched' : 'matched', differences: d });
-  });
-
-  // 2. The key fields, price within the tolerance, closest price first. Trades grouped by
-  //    (counterparty, date, security, side, quantity), each group by price level, each level's
-  //    trades in id order behind a cursor that skips the taken ones.
-  interface Level { rank: number; ids: number[]; at: number }
-  const groups = new Map<string, Level[]>();
-  trades.forEach((t, i) => {
-    if (!free[i]) return;
-    const key = t.counterparty + S + t.trade_date + S + t.symbol + S + tSell[i] + S + tQty[i];
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = []));
-    g.push({ rank: rank[i]!, ids: [i], at: 0 });
-  });
-  for (const [key, g] of groups) {
-    g.sort((a, b) => a.rank - b.rank || a.ids[0]! - b.ids[0]!);
-    const merged: Level[] = [];
-    for (const l of g) { const last = merged[merged.length - 1]; if (last && last.rank === l.rank) last.ids.push(l.ids[0]!); else merged.push(l); }
-    groups.set(key, merged);
+    for (let k = 0; k < confs.length; k++) {
+      const cf = confs[k]!;
+      let pick = -1;
+      if (cf.our_ref) {
+        const a = byId.get(cf.our_ref);
+        if (a !== undefined && free[a]) pick = a;
+        for (let b = byExec.get(cf.our_ref) ?? -1; b >= 0; b = nextExec[b]!) if (free[b]) { if (pick < 0 || b < pick) pick = b; break; }
+      }
+      if (pick < 0) { pending.push(k); continue; }
+      free[pick] = 0;
+      const d = differences(trades[pick]!, cf, tolerance);
+      yield { conf: cf.id, trade: trades[pick]!.id, status: d.length ? 'mismatched' : 'matched', differences: d };
+    }
+  } else {
+    for (let k = 0; k < confs.length; k++) pending.push(k);
   }
+
+  // 2. The key fields, price within the tolerance, closest price first. The free trades grouped by
+  //    (counterparty, date, security, side, quantity), each group in runs of one price (ascending),
+  //    each run's trades in id order behind a cursor that skips the taken ones.
+  const groupOf = new Map<string, number>();
+  const tGroup = new Int32Array(n).fill(-1);
+  let groups = 0;
+  for (let i = 0; i < n; i++) {
+    if (!free[i]) continue;
+    const t = trades[i]!;
+    const key = t.counterparty + S + tDate[i] + S + t.symbol + S + tSell[i] + S + tQty[i];
+    let g = groupOf.get(key);
+    if (g === undefined) groupOf.set(key, (g = groups++));
+    tGroup[i] = g;
+  }
+  // Free trades ordered by (group, rank, id order): counting sorts, by rank then (stably) by group.
+  const byRank = countingSort(n, (i) => (tGroup[i]! < 0 ? -1 : rank[i]!), rank.reduce((a, r) => Math.max(a, r), -1) + 1, null);
+  const order = countingSort(n, (i) => tGroup[i]!, groups, byRank);
+  const runStart: number[] = [], runRank: number[] = [], groupRuns = new Int32Array(groups + 1);
+  for (let p = 0; p < order.length; p++) {
+    const i = order[p]!, prev = p ? order[p - 1]! : -1;
+    if (p === 0 || tGroup[prev] !== tGroup[i] || rank[prev] !== rank[i]) {
+      if (p === 0 || tGroup[prev] !== tGroup[i]) groupRuns[tGroup[i]!] = runStart.length;
+      runStart.push(p); runRank.push(rank[i]!);
+    }
+  }
+  runStart.push(order.length);
+  groupRuns[groups] = runRank.length;
+  const cursor = Int32Array.from(runStart);
   const rest: number[] = [];
   for (const k of pending) {
     const cf = confs[k]!;
-    const g = groups.get(cf.counterparty + S + cf.trade_date + S + cf.symbol + S + (cf.side === 'sell' ? 1 : 0) + S + qtyId(cf.quantity));
-    let pick = -1, best = 0n;
-    if (g) {
-      const lo = bound(cPrice[k]! - tol, false), hi = bound(cPrice[k]! + tol, true);
-      let a = 0, b = g.length;
-      while (a < b) { const m = (a + b) >> 1; if (g[m]!.rank < lo) a = m + 1; else b = m; }
-      for (let j = a; j < g.length && g[j]!.rank < hi; j++) {
-        const l = g[j]!;
-        while (l.at < l.ids.length && !free[l.ids[l.at]!]) l.at++;
-        if (l.at === l.ids.length) continue;
-        const i = l.ids[l.at]!;
-        const diff = levels[l.rank]! - cPrice[k]!;
-        const dist = diff < 0n ? -diff : diff;
-        if (pick < 0 || dist < best || (dist === best && i < pick)) { pick = i; best = dist; }
+    const g = groupOf.get(cf.counterparty + S + dateId(cf.trade_date) + S + cf.symbol + S + (cf.side === 'sell' ? 1 : 0) + S + qtyId(cf.quantity));
+    let pick = -1, pickRank = 0;
+    if (g !== undefined) {
+      const end = groupRuns[g + 1]!;
+      let a = groupRuns[g]!, b = end;
+      while (a < b) { const m = (a + b) >> 1; if (runRank[m]! < lo[k]!) a = m + 1; else b = m; }
+      for (let r = a; r < end && runRank[r]! < hi[k]!; r++) {
+        let at = cursor[r]!;
+        const stop = runStart[r + 1]!;
+        while (at < stop && !free[order[at]!]) at++;
+        cursor[r] = at;
+        if (at === stop) continue;
+        const i = order[at]!;
+        const c = pick < 0 ? -1 : closer(k, runRank[r]!, pickRank);
+        if (c < 0 || (c === 0 && i < pick)) { pick = i; pickRank = runRank[r]!; }
       }
     }
     if (pick < 0) { rest.push(k); continue; }
     free[pick] = 0;
-    want.push({ conf: cf.id, trade: trades[pick]!.id, status: 'matched', differences: [] });
+    yield { conf: cf.id, trade: trades[pick]!.id, status: 'matched', differences: [] };
   }
 
-  // 3. The same counterparty, date and security, differing on side, quantity or price: the free
+  // 3. The same counterparty and security, differing on date, side, quantity or price: the free
   //    trade with the fewest differences, then the first. None differs on nothing (rule 2 would
   //    have taken it, and trades are only ever taken), so one difference is the best there is.
   if (rest.length) {
-    const dates = new Map<string, number>();
-    const dateId = (d: string) => { let id = dates.get(d); if (id === undefined) dates.set(d, (id = dates.size)); return id; };
-    const tDate = Int32Array.from(trades, (t) => dateId(t.trade_date));
     const buckets = new Map<string, number[]>();
-    trades.forEach((t, i) => {
-      if (!free[i]) return;
+    for (let i = 0; i < n; i++) {
+      if (!free[i]) continue;
+      const t = trades[i]!;
       const key = t.counterparty + S + t.symbol;
       const b = buckets.get(key);
       if (b) b.push(i); else buckets.set(key, [i]);
-    });
+    }
     for (const k of rest) {
       const cf = confs[k]!;
       const b = buckets.get(cf.counterparty + S + cf.symbol);
       let pick = -1, fewest = 99;
       if (b) {
-        const lo = bound(cPrice[k]! - tol, false), hi = bound(cPrice[k]! + tol, true);
-        const date = dateId(cf.trade_date), sell = cf.side === 'sell' ? 1 : 0, qty = qtyId(cf.quantity);
+        const date = dateId(cf.trade_date), sell = cf.side === 'sell' ? 1 : 0, qty = qtyId(cf.quantity), l = lo[k]!, h = hi[k]!;
         // Taken trades are dropped from the bucket as it is scanned.
         let w = 0, j = 0;
         for (; j < b.length; j++) {
@@ -238,18 +331,54 @@ export function pairConfirmations(confs: readonly ConfRow[], trades: readonly Tr
           if (!free[i]) continue;
           b[w++] = i;
           const r = rank[i]!;
-          const d = (tDate[i] !== date ? 1 : 0) + (tSell[i] !== sell ? 1 : 0) + (tQty[i] !== qty ? 1 : 0) + (r < lo || r >= hi ? 1 : 0);
+          const d = (tDate[i] !== date ? 1 : 0) + (tSell[i] !== sell ? 1 : 0) + (tQty[i] !== qty ? 1 : 0) + (r < l || r >= h ? 1 : 0);
           if (d < fewest) { fewest = d; pick = i; if (d === 1) { j++; break; } }
         }
         if (w < j) { b.copyWithin(w, j); b.length -= j - w; }
       }
-      if (pick < 0) { want.push({ conf: cf.id, trade: null, status: 'unmatched', differences: [] }); continue; }
+      if (pick < 0) { yield { conf: cf.id, trade: null, status: 'unmatched', differences: [] }; continue; }
       free[pick] = 0;
-      want.push({ conf: cf.id, trade: trades[pick]!.id, status: 'mismatched', differences: differences(trades[pick]!, cf, tolerance) });
+      yield { conf: cf.id, trade: trades[pick]!.id, status: 'mismatched', differences: differences(trades[pick]!, cf, tolerance) };
     }
   }
-  for (let i = 0; i < n; i++) if (free[i]) want.push({ conf: null, trade: trades[i]!.id, status: 'unmatched', differences: [] });
-  return want;
+  for (let i = 0; i < n; i++) if (free[i]) yield { conf: null, trade: trades[i]!.id, status: 'unmatched', differences: [] };
+}
+
+/**
+ * The indexes 0..n-1 whose key is >= 0, ordered by key (0..keys-1), stably: in `input` order when
+ * given (a previous sort's output), else ascending.
+ */
+function countingSort(n: number, key: (i: number) => number, keys: number, input: Int32Array | null): Int32Array {
+  const count = new Int32Array(keys + 1);
+  let total = 0;
+  const m = input ? input.length : n;
+  for (let p = 0; p < m; p++) { const x = key(input ? input[p]! : p); if (x >= 0) { count[x + 1]!++; total++; } }
+  for (let x = 0; x < keys; x++) count[x + 1]! += count[x]!;
+  const out = new Int32Array(total);
+  for (let p = 0; p < m; p++) { const i = input ? input[p]! : p; const x = key(i); if (x >= 0) out[count[x]!++] = i; }
+  return out;
+}
+
+const CONFIRMATION_COPY_COLUMNS = ['id', 'counterparty', 'conf_id', 'trade_date', 'symbol', 'side', 'quantity', 'price', 'settle_date', 'our_ref', 'source_file', 'line',
+  'received_at', 'received_by', 'affirmed_at', 'affirmed_late', 'affirmed_by'];
+
+/** A new confirmation as a line of COPY text (CONFIRMATION_COPY_COLUMNS; `tail` the file, `by` when and who). */
+function confirmationCopyRow(id: string, i: ConfirmationInput, tail: string, by: string): string {
+  const late = i.affirmedAt === null ? null : isLateAffirmation(i.tradeDate, new Date(i.affirmedAt));
+  return id + '\t' + copyValue(i.counterparty) + '\t' + copyValue(i.confId) + '\t' + i.tradeDate + '\t' + copyValue(i.symbol) + '\t' + i.side + '\t' + i.quantity + '\t' + i.price
+    + '\t' + copyValue(i.settleDate) + '\t' + copyValue(i.ourRef) + tail + '\t' + i.line + by + '\t' + copyValue(i.affirmedAt) + '\t' + copyValue(late)
+    + '\t' + (i.affirmedAt === null ? '\\N' : copyValue(i.counterparty)) + '\n';
+}
+
+const unknownCounterparties = (file: string, bad: DomainError['details']) =>
+  err(ConfirmationCodes.FILE_INVALID, 'invalid', `${file}: ${bad.length} problem(s); nothing was applied. ${bad.slice(0, 5).map((d) => d.message).join('; ')}`, bad);
+
+/** New confirmations by one COPY. */
+async function copyFresh(c: Client, fresh: { id: string; i: ConfirmationInput }[], file: string, now: Date, actor: string): Promise<void> {
+  const tail = `\t${copyValue(file)}`, by = `\t${copyValue(now.toISOString())}\t${copyValue(actor)}`;
+  let rows = '';
+  for (const { id, i } of fresh) rows += confirmationCopyRow(id, i, tail, by);
+  await copyInto(c, 'confirmations', CONFIRMATION_COPY_COLUMNS, rows);
 }
 
 /**
@@ -260,17 +389,49 @@ export function pairConfirmations(confs: readonly ConfRow[], trades: readonly Tr
  *   CONFIRMATION_CONFLICT (conflict) when an affirmed confirmation would change
  */
 export async function importConfirmations(pool: Pool, text: string, file: string, ctx: Partial<SettlementCtx> = {}): Promise<ConfirmationImport> {
-  const inputs = parseConfirmations(text, file);
   const { actor, clock } = ctxOf(ctx);
   const now = clock.now();
   return withTx(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MATCHING_LOCK]);
-    const known = new Set((await c.query<{ code: string }>('SELECT code FROM counterparties WHERE code = ANY($1)', [[...new Set(inputs.map((i) => i.counterparty))]])).rows.map((r) => r.code));
+    // A day's file is all new confirmations: written by one COPY as the file is read (the database
+    // takes in a batch while the next is read), the unique (counterparty, conf_id) being the check.
+    // One already known fails the COPY at once: then the careful way below. A bad record stops the
+    // writing; the file's problems are thrown at its end (the transaction takes back what was written).
+    const known = new Set((await c.query<{ code: string }>('SELECT code FROM counterparties')).rows.map((r) => r.code));
+    let received = 0;
+    const unknown: DomainError['details'] = [];
+    const tail = `\t${copyValue(file)}`, by = `\t${copyValue(now.toISOString())}\t${copyValue(actor)}`;
+    function* chunks(): Generator<string> {
+      for (const batch of confirmationBatches(text, file, 1000)) {
+        let rows = '';
+        for (const i of batch) {
+          received++;
+          if (!known.has(i.counterparty)) {
+            const record = `${file} line ${i.line} (${i.confId})`;
+            unknown.push({ record, field: 'counterparty', rule: 'UNKNOWN_COUNTERPARTY', message: `${record}: counterparty: "${i.counterparty}" is not a known counterparty` });
+          }
+          if (!unknown.length) rows += confirmationCopyRow(newId('cnf'), i, tail, by);
+        }
+        if (rows && !unknown.length) yield rows;
+      }
+      if (unknown.length) throw unknownCounterparties(file, unknown);
+    }
+    await c.query('SAVEPOINT fresh_confirmations');
+    try {
+      await copyInChunks(c, 'confirmations', CONFIRMATION_COPY_COLUMNS, chunks());
+      await c.query('RELEASE SAVEPOINT fresh_confirmations');
+      return { file, received, created: received, updated: 0, unchanged: 0 };
+    } catch (e) {
+      const pe = e as { code?: string; constraint?: string };
+      if (pe.code !== '23505' || pe.constraint !== 'confirmations_counterparty_conf_id_key') throw e;
+      await c.query('ROLLBACK TO SAVEPOINT fresh_confirmations');
+    }
+    const inputs = parseConfirmations(text, file);
     const bad = inputs.filter((i) => !known.has(i.counterparty)).map((i) => {
       const record = `${file} line ${i.line} (${i.confId})`;
       return { record, field: 'counterparty', rule: 'UNKNOWN_COUNTERPARTY', message: `${record}: counterparty: "${i.counterparty}" is not a known counterparty` };
     });
-    if (bad.length) throw err(ConfirmationCodes.FILE_INVALID, 'invalid', `${file}: ${bad.length} problem(s); nothing was applied. ${bad.slice(0, 5).map((d) => d.message).join('; ')}`, bad);
+    if (bad.length) throw unknownCounterparties(file, bad);
     const existing = await c.query<ConfRow>(`SELECT ${CONF_COLS} FROM confirmations c WHERE (c.counterparty, c.conf_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE`,
       [inputs.map((i) => i.counterparty), inputs.map((i) => i.confId)]);
     const byKey = new Map(existing.rows.map((r) => [`${r.counterparty}\u0000${r.conf_id}`, r]));
@@ -295,18 +456,7 @@ export async function importConfirmations(pool: Pool, text: string, file: string
     // New confirmations by COPY (a day's file is mostly new ones); changed ones by upsert, many rows
     // a statement (the file holds each (counterparty, conf_id) once: parsing refuses repeats).
     const fresh = writes.filter((w) => !byKey.has(`${w.i.counterparty}\u0000${w.i.confId}`));
-    if (fresh.length) {
-      const tail = `\t${copyValue(file)}`, by = `\t${copyValue(now.toISOString())}\t${copyValue(actor)}`;
-      let rows = '';
-      for (const { id, i } of fresh) {
-        const late = i.affirmedAt === null ? null : isLateAffirmation(i.tradeDate, new Date(i.affirmedAt));
-        rows += copyValue(id) + '\t' + copyValue(i.counterparty) + '\t' + copyValue(i.confId) + '\t' + i.tradeDate + '\t' + copyValue(i.symbol) + '\t' + i.side + '\t' + i.quantity + '\t' + i.price
-          + '\t' + copyValue(i.settleDate) + '\t' + copyValue(i.ourRef) + tail + '\t' + i.line + by + '\t' + copyValue(i.affirmedAt) + '\t' + copyValue(late)
-          + '\t' + (i.affirmedAt === null ? '\\N' : copyValue(i.counterparty)) + '\n';
-      }
-      await copyInto(c, 'confirmations', ['id', 'counterparty', 'conf_id', 'trade_date', 'symbol', 'side', 'quantity', 'price', 'settle_date', 'our_ref', 'source_file', 'line',
-        'received_at', 'received_by', 'affirmed_at', 'affirmed_late', 'affirmed_by'], rows);
-    }
+    if (fresh.length) await copyFresh(c, fresh, file, now, actor);
     const changedRows = writes.filter((w) => byKey.has(`${w.i.counterparty}\u0000${w.i.confId}`));
     for (let k = 0; k < changedRows.length; k += 20_000) {
       const part = changedRows.slice(k, k + 20_000);
@@ -346,54 +496,157 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
   const priceTolerance = options.priceTolerance ?? '0.0001';
   if (!/^\d+(\.\d+)?$/.test(priceTolerance)) throw err(ConfirmationCodes.ARGUMENT_INVALID, 'invalid', `price tolerance "${priceTolerance}" is not a non-negative decimal`);
   const { actor, clock } = ctxOf(ctx);
+  const D = sqlLiteral(tradeDate);
   return withTx(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MATCHING_LOCK]);
-    const confs = (await c.query<ConfRow>(`SELECT ${CONF_COLS} FROM confirmations c WHERE c.trade_date = $1
-        AND NOT EXISTS (SELECT 1 FROM confirmation_matches m WHERE m.confirmation = c.id AND m.method = 'manual') ORDER BY c.counterparty COLLATE "C", c.conf_id COLLATE "C"`, [tradeDate])).rows;
-    const trades = (await c.query<TradeRow>(`SELECT ${TRADE_COLS} FROM trades t WHERE t.trade_date = $1 AND t.status = 'booked'
-        AND NOT EXISTS (SELECT 1 FROM confirmation_matches m WHERE m.trade_id = t.id AND m.method = 'manual') ORDER BY t.id COLLATE "C"`, [tradeDate])).rows;
+    await c.query(`SET LOCAL work_mem = '${SORT_MEM}'`);
+    // Manual matches take their sides out of the run: those of the date's confirmations (matched to
+    // a trade of any date) and of its trades. Few rows, by the partial index of manual matches (0019).
+    const manual = (await c.query<{ confirmation: string; trade_id: string; here: boolean }>(
+      `SELECT m.confirmation, m.trade_id, m.trade_date = $1 AS here FROM confirmation_matches m
+        WHERE m.method = 'manual' AND (m.trade_date = $1 OR EXISTS (SELECT 1 FROM confirmations c WHERE c.id = m.confirmation AND c.trade_date = $1))`, [tradeDate])).rows;
+    const manualConfs = new Set(manual.map((m) => m.confirmation)), manualTrades = new Set(manual.map((m) => m.trade_id));
+    // Both sides and the stored automatic results of the date read as COPY text (a day is a million
+    // rows), only what pairing reads. The trades are read on a second connection meanwhile, when
+    // the pool has one to spare (under READ COMMITTED a statement of this transaction would see them
+    // as of its start all the same; the confirmations and matches cannot change while the matching
+    // lock is held), with their exec ids, which only a confirmation quoting a reference needs.
+    const refs = (await c.query(`SELECT EXISTS (SELECT 1 FROM confirmations WHERE trade_date = $1 AND our_ref IS NOT NULL) AS refs`, [tradeDate])).rows[0].refs as boolean;
+    const tradesQuery = `SELECT t.id, t.counterparty, t.symbol, t.side, t.quantity, t.price${refs ? ', t.exec_id' : ''}
+      FROM trades t WHERE t.trade_date = ${D} AND t.status = 'booked' ORDER BY t.id COLLATE "C"`;
+    const spare = spareConnection(pool);
+    const tradesText = spare && (async () => {
+      const other = await spare;
+      try {
+        await other.query(`BEGIN READ ONLY; SET LOCAL work_mem = '${SORT_MEM}'`);
+        const text = await copyOutBuffer(other, tradesQuery);
+        await other.query('COMMIT');
+        return text;
+      } catch (e) {
+        await other.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        other.release();
+      }
+    })();
+    tradesText?.catch(() => {}); // awaited below; not unhandled meanwhile
+    const confs: PairConf[] = [];
+    for (const f of copyRows(await copyOutBuffer(c, `SELECT c.id, c.counterparty, c.symbol, c.side, c.quantity, c.price, c.our_ref
+        FROM confirmations c WHERE c.trade_date = ${D} ORDER BY c.counterparty COLLATE "C", c.conf_id COLLATE "C"`))) {
+      if (manualConfs.size && manualConfs.has(f[0]!)) continue;
+      confs.push({ id: f[0]!, counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairConf['side'], quantity: f[4]!, price: f[5]!, our_ref: f[6] ?? null });
+    }
+    const trades: PairTrade[] = [];
+    for (const f of copyRows(await (tradesText ?? copyOutBuffer(c, tradesQuery)))) {
+      if (manualTrades.size && manualTrades.has(f[0]!)) continue;
+      trades.push({ id: f[0]!, exec_id: refs ? f[6]! : '', counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairTrade['side'], quantity: f[4]!, price: f[5]! });
+    }
 
-    const want = pairConfirmations(confs, trades, priceTolerance);
-
-    // Store: keep identical rows, remove stale ones (of this date, or holding a side this run decided), add new ones.
-    const key = (r: { conf: string | null; trade: string | null; status: string; differences: unknown }) => canonicalJson([r.conf, r.trade, r.status, r.differences]);
-    const stored = (await c.query<{ id: string; confirmation: string | null; trade_id: string | null; status: string; differences: Difference[] }>(
-      `SELECT id, confirmation, trade_id, status, differences FROM confirmation_matches
-        WHERE method = 'auto' AND (trade_date = $1 OR confirmation = ANY($2) OR trade_id = ANY($3)) ORDER BY id FOR UPDATE`,
-      [tradeDate, confs.map((x) => x.id), trades.map((x) => x.id)])).rows;
-    const wanted = new Set(want.map(key));
-    const keep = new Set<string>();
+    // Store: keep identical rows, remove stale ones, add new ones. A stored row is the wanted one
+    // of its confirmation (or, without one, of its trade) when it agrees on both sides, the status
+    // and the differences; a second such row is stale. Every automatic row of the date comes from
+    // the date's run; one of another date holding a side decided here is met below. On the date's
+    // first run nothing is stored: the pairings are written as they are made (each is final when
+    // made), the database taking in a chunk while the next is paired.
+    // (In no order: the unique confirmation and trade of a match leave no two stored rows alike.)
+    const stored = copyRows(await copyOutBuffer(c, `SELECT id, confirmation, trade_id, status, differences FROM confirmation_matches
+        WHERE trade_date = ${D} AND method = 'auto'`));
+    const summary = { matched: 0, mismatched: 0, unmatchedConfirmations: 0, unmatchedTrades: 0 };
+    const tally = (w: Pairing) => {
+      if (w.status === 'matched') summary.matched++;
+      else if (w.status === 'mismatched') summary.mismatched++;
+      else if (w.conf !== null) summary.unmatchedConfirmations++;
+      else summary.unmatchedTrades++;
+    };
+    let keep = 0;
     const stale: string[] = [];
-    for (const s of stored) {
-      const k = key({ conf: s.confirmation, trade: s.trade_id, status: s.status, differences: s.differences });
-      if (wanted.has(k) && !keep.has(k)) keep.add(k); else stale.push(s.id);
+    let add: Iterable<Pairing>;
+    if (!stored.length) {
+      add = { [Symbol.iterator]: () => pairings(confs, trades, priceTolerance) };
+    } else {
+      const want = pairConfirmations(confs, trades, priceTolerance);
+      want.forEach(tally);
+      const kept = new Uint8Array(want.length);
+      const byConf = new Map<string, number>(), byTrade = new Map<string, number>();
+      want.forEach((w, k) => { if (w.conf !== null) byConf.set(w.conf, k); else byTrade.set(w.trade!, k); });
+      for (const [id, conf, trade, status, diffs] of stored) {
+        const k = conf ? byConf.get(conf) : byTrade.get(trade ?? '');
+        const w = k === undefined ? undefined : want[k]!;
+        if (w && !kept[k!] && w.trade === trade && w.status === status
+          && (diffs === '[]' ? w.differences.length === 0 : w.differences.length > 0 && canonicalJson(JSON.parse(diffs!)) === canonicalJson(w.differences))) {
+          kept[k!] = 1;
+          keep++;
+        } else stale.push(id!);
+      }
+      add = keep ? want.filter((_, k) => !kept[k]) : want;
     }
     if (stale.length) await c.query('DELETE FROM confirmation_matches WHERE id = ANY($1)', [stale]);
-    const add = want.filter((w) => !keep.has(key(w)));
     const now = clock.now().toISOString();
-    // One COPY for the lot (a round trip per row was most of a day's matching time).
-    let rows = '';
-    const fixed = `\t${tradeDate}\t`;
-    const tail = `\tauto\t`;
-    const by = `\t${copyValue(now)}\t${copyValue(actor)}\n`;
-    for (const w of add) rows += newId('cmt') + fixed + copyValue(w.conf) + '\t' + copyValue(w.trade) + '\t' + w.status + tail + copyValue(JSON.stringify(w.differences)) + by;
-    await copyInto(c, 'confirmation_matches', ['id', 'trade_date', 'confirmation', 'trade_id', 'status', 'method', 'differences', 'created_at', 'created_by'], rows);
-    const changes = { created: add.length, unchanged: keep.size, removed: stale.length };
-    if (options.withResults === false) return { tradeDate, priceTolerance, summary: await summaryOf(c, tradeDate), results: [], changes };
+    // One COPY for the lot, written as it is built.
+    const fixed = `\t${tradeDate}\t`, tail = `\tauto\t`, by = `\t${copyValue(now)}\t${copyValue(actor)}\n`;
+    let created = 0;
+    function* rows(): Generator<string> {
+      created = 0;
+      let chunk = '';
+      for (const w of add) {
+        created++;
+        if (!stored.length) tally(w);
+        chunk += newId('cmt') + fixed + copyValue(w.conf) + '\t' + copyValue(w.trade) + '\t' + w.status + tail + (w.differences.length ? copyValue(JSON.stringify(w.differences)) : '[]') + by;
+        if (chunk.length >= 1 << 16) { yield chunk; chunk = ''; }
+      }
+      if (chunk) yield chunk;
+    }
+    const write = () => copyInChunks(c, 'confirmation_matches', ['id', 'trade_date', 'confirmation', 'trade_id', 'status', 'method', 'differences', 'created_at', 'created_by'], rows());
+    let removed = stale.length;
+    await c.query('SAVEPOINT match_rows');
+    try {
+      await write();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      // A side held by an automatic row of another date (a confirmation re-dated since): that row
+      // is stale too. Remove such rows, and write again.
+      await c.query('ROLLBACK TO SAVEPOINT match_rows');
+      const sides = [...add];
+      const other = await c.query(`DELETE FROM confirmation_matches WHERE method = 'auto' AND trade_date <> $1 AND (confirmation = ANY($2) OR trade_id = ANY($3))`,
+        [tradeDate, sides.flatMap((w) => (w.conf ? [w.conf] : [])), sides.flatMap((w) => (w.trade ? [w.trade] : []))]);
+      removed += other.rowCount ?? 0;
+      if (!stored.length) Object.assign(summary, { matched: 0, mismatched: 0, unmatchedConfirmations: 0, unmatchedTrades: 0 });
+      await write();
+    }
+    await c.query('RELEASE SAVEPOINT match_rows');
+    const changes = { created, unchanged: keep, removed };
+    if (options.withResults === false) {
+      // The date's rows are now exactly the pairings and its manual matches.
+      summary.matched += manual.filter((m) => m.here).length;
+      return { tradeDate, priceTolerance, summary, results: [], changes };
+    }
     const results = await readMatches(c, tradeDate);
     return { tradeDate, priceTolerance, summary: summarise(results), results, changes };
   });
 }
 
-/** The summary of the stored results of a date, counted in the database. */
-async function summaryOf(c: Client, tradeDate: string): Promise<MatchRun['summary']> {
-  const { rows } = await c.query<{ status: MatchStatus; conf: boolean; n: number }>(
-    `SELECT status, confirmation IS NOT NULL AS conf, count(*)::int AS n FROM confirmation_matches WHERE trade_date = $1 GROUP BY 1, 2`, [tradeDate]);
-  const n = (f: (r: (typeof rows)[number]) => boolean) => rows.filter(f).reduce((a, r) => a + r.n, 0);
-  return {
-    matched: n((r) => r.status === 'matched'), mismatched: n((r) => r.status === 'mismatched'),
-    unmatchedConfirmations: n((r) => r.status === 'unmatched' && r.conf), unmatchedTrades: n((r) => r.status === 'unmatched' && !r.conf),
-  };
+/**
+ * Another connection of the pool when it has one to spare at once, else null: waiting for a second
+ * connection while holding one could deadlock a pool that callers like this one have filled.
+ */
+function spareConnection(pool: Pool): Promise<Client> | null {
+  if (pool.waitingCount > 0 || (pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10))) return null;
+  return pool.connect();
+}
+
+/** The rows of COPY text output, each field unescaped, SQL NULL as null. */
+function copyRows(buf: Buffer): (string | null)[][] {
+  // Lines split at once, then fields: slicing line by line out of the whole text ran into a V8
+  // slow path (seconds per 100,000 rows once the function was optimised).
+  const lines = buf.toString('utf8').split('\n');
+  lines.pop();
+  const out: (string | null)[][] = new Array(lines.length);
+  for (let r = 0; r < lines.length; r++) {
+    const f: (string | null)[] = lines[r]!.split('\t');
+    for (let i = 0; i < f.length; i++) { const v = f[i]!; if (v.includes('\\')) f[i] = v === '\\N' ? null : copyUnescape(v); }
+    out[r] = f;
+  }
+  return out;
 }
 
 function summarise(results: MatchView[]): MatchRun['summary'] {
