@@ -36,7 +36,7 @@ import { CASH_RULE_NAMES, cashMatcher, matchHoldings, type BreakType, type CashM
 import { ReconCodes, reconError } from './errors.js';
 import { resolveLink, type Link } from './links.js';
 import { toEngineRules, type Rule } from './rules.js';
-import { canonical, copyString, ctxOf, dateOfDay, dayOf, lockAccount, sameBytes, scaleOf, sha256, type ReconCtx } from './util.js';
+import { canonical, copyString, CopyWriter, ctxOf, dateOfDay, dayOf, lockAccount, sameBytes, scaleOf, sha256, type ReconCtx } from './util.js';
 
 export interface BalanceCheck {
   statement: string;
@@ -568,7 +568,7 @@ async function runCash(spare: Promise<Client>, c: Client, link: Link, asOf: stri
     const small = last <= BigInt(Number.MAX_SAFE_INTEGER);
     const firstN = Number(first);
     function* chunks() {
-      const w = new RowBytes();
+      const w = new CopyWriter();
       const row = (k: number, l: number, o: number) => {
         const full = w.room(room);
         if (small) w.int(firstN + k - from); else w.bytes(Buffer.from((first + BigInt(k - from)).toString()));
@@ -791,55 +791,6 @@ class OurCols {
     }
     return this.n++;
   }
-}
-
-/**
- * COPY text in 256 KB buffers: integers written in place, the short constant parts copied byte by
- * byte (a Buffer.copy per part cost more than the row).
- */
-class RowBytes {
-  private buf = Buffer.allocUnsafe(1 << 18);
-  private pos = 0;
-
-  /** Room for `n` more bytes; a full buffer is handed back (to send) and a new one started. */
-  room(n: number): Buffer | null {
-    if (this.pos + n <= this.buf.length) return null;
-    const full = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(Math.max(1 << 18, n));
-    this.pos = 0;
-    return full;
-  }
-
-  bytes(b: Buffer): void {
-    const t = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < b.length; i++) t[p++] = b[i]!;
-    this.pos = p;
-  }
-
-  byte(x: number): void { this.buf[this.pos++] = x; }
-
-  /** A safe integer (in int32 arithmetic below 2^31: division and remainder of doubles cost more than the row). */
-  int(n: number): void {
-    const b = this.buf;
-    if (n < 0) { b[this.pos++] = MINUS; n = -n; }
-    if (n < 2147483648) {
-      let x = n | 0, len = 1;
-      for (let y = x; y >= 10; y = (y / 10) | 0) len++;
-      let p = this.pos + len;
-      this.pos = p;
-      do { const q = (x / 10) | 0; b[--p] = ZERO + x - q * 10; x = q; } while (x > 0);
-      return;
-    }
-    let len = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-    let p = this.pos + len;
-    this.pos = p;
-    do { b[--p] = ZERO + (n % 10); n = Math.floor(n / 10); } while (n > 0);
-  }
-
-  /** What is left. */
-  end(): Buffer { return this.buf.subarray(0, this.pos); }
 }
 
 function grow<T extends Float64Array | Int32Array>(a: T, cap: number): T {

@@ -136,7 +136,10 @@ export function sameBytes(a: Buffer, as: number, ae: number, b: Buffer, bs: numb
   return true;
 }
 
-/** Builds COPY text in buffers of `size` bytes: ASCII, pre-encoded bytes and integers written in place. */
+/**
+ * Builds COPY text in buffers of `size` bytes: ASCII, pre-encoded bytes and integers written in
+ * place; the short constant parts copied byte by byte (a Buffer.copy per part cost more than the row).
+ */
 export class CopyWriter {
   private buf: Buffer;
   pos = 0;
@@ -151,14 +154,27 @@ export class CopyWriter {
     return full;
   }
 
-  bytes(b: Buffer): void { b.copy(this.buf, this.pos); this.pos += b.length; }
+  bytes(b: Buffer): void {
+    const t = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) t[p++] = b[i]!;
+    this.pos = p;
+  }
 
   byte(x: number): void { this.buf[this.pos++] = x; }
 
-  /** A safe integer (|n| <= 2^53 - 1): up to 17 bytes. */
+  /** A safe integer (in int32 arithmetic below 2^31: division and remainder of doubles cost more than the row). */
   int(n: number): void {
     const b = this.buf;
     if (n < 0) { b[this.pos++] = MINUS; n = -n; }
+    if (n < 2147483648) {
+      let x = n | 0, len = 1;
+      for (let y = x; y >= 10; y = (y / 10) | 0) len++;
+      let p = this.pos + len;
+      this.pos = p;
+      do { const q = (x / 10) | 0; b[--p] = ZERO + x - q * 10; x = q; } while (x > 0);
+      return;
+    }
     let len = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
     let p = this.pos + len;
