@@ -18,7 +18,7 @@ import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
 import { balances, listAudit, verifyAudit } from '../ledger/index.js';
 import { importExecutions } from '../trading/index.js';
-import { applyAction, importAnnouncements, previewAction } from '../accounting/corporate-actions/index.js';
+import { applyAction, importAnnouncements, previewAction } from '../accounting/index.js';
 import { previewText } from '../accounting/corporate-actions/cli.js';
 import { adjustObligationsIn, computeObligations, listObligations } from './obligations.js';
 import { applyStatuses, instructObligations } from './lifecycle.js';

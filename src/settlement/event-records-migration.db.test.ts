@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { importTradingReference } from '../../test/trading-reference.js';
-import { openPool, type Pool } from '../db/index.js';
+import { MIGRATIONS_DIR, migrate, openPool, type Pool } from '../db/index.js';
 import { pg } from '../db/pg.js';
-import { MIGRATIONS_DIR, migrate } from '../db/migrate.js';
 import { fixedClock } from '../kernel/index.js';
-import { importAnnouncements } from '../accounting/corporate-actions/index.js';
+import { importAnnouncements } from '../accounting/index.js';
 
 const ctx = { actor: 'ops', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const THIS = '0020_settlement_events_from_trading.sql';
