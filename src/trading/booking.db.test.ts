@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { testDb } from '../../test/db.js';
 import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
-import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
+import { balances, getEntry, trialBalance, verifyAudit } from '../ledger/index.js';
 import { importPrices } from '../reference/index.js';
 import { bookExecutions, readExecutions, importExecutions, listTrades, positions, listLots, listRealized, listQuarantine, retryQuarantined, cashAvailable, inventory } from './index.js';
 
@@ -152,6 +152,57 @@ describe('booking executions from CSV', () => {
     expect((await listLots(pool, 'C1003', 'MSFT')).map((l) => [l.tradeId, l.remaining])).toEqual([[id('K1'), '60'], [id('X4'), '120']]);
     expect((await listRealized(pool, 'C1003', 'MSFT')).map((r) => [r.saleTrade, r.lotId, r.quantity])).toEqual([[id('K2'), id('K1'), '40']]);
     expect((await pool.query('SELECT count(*)::int AS n FROM lots_pending')).rows[0].n).toBe(0);
+  });
+
+  it('makes one entry per trade date: each trade\'s customer legs, the street side and the fees summed; a cancel reverses the trade\'s own legs', async () => {
+    const csv = [HEADER,
+      'G1,C1002,MSFT,buy,10,100.00,2026-03-09,NSCC,USD,,',
+      'G2,C1002,MSFT,sell,4,101.00,2026-03-09,NSCC,USD,,',
+      'G3,C1003,MSFT,buy,5,100.50,2026-03-09,NSCC,USD,,',
+      'G4,C1003,MSFT,buy,1,99.00,2026-03-06,NSCC,USD,,',
+    ].join('\n');
+    expect(await importExecutions(pool, csv, ctx, { format: 'csv' })).toMatchObject({ booked: 4 });
+    const trades = (await listTrades(pool, { symbol: 'MSFT' })).filter((t) => /^G\d$/.test(t.execId));
+    const by = (exec: string) => trades.find((t) => t.execId === exec)!;
+    // Trades of one date share an entry; each date has its own.
+    expect(new Set([by('G1').entryId, by('G2').entryId, by('G3').entryId]).size).toBe(1);
+    expect(by('G4').entryId).not.toBe(by('G1').entryId);
+    const day = await getEntry(pool, by('G1').entryId);
+    expect(day).toMatchObject({ date: '2026-03-09', memo: '3 trades of 2026-03-09: csv G1 to csv G3' });
+    const lines = (account: string, asset: string) => day.postings.filter((p) => p.account === account && p.asset === asset).map((p) => p.amount);
+    // The customer's legs one per trade: securities, then the net in cash.
+    expect(lines('customers:C1002:securities', 'MSFT')).toEqual(['-10', '4']);
+    expect(lines('customers:C1002:cash', 'USD')).toEqual([by('G1').net, `-${by('G2').net}`]);
+    expect(lines('customers:C1003:securities', 'MSFT')).toEqual(['-5']);
+    // The street side and the fees: one posting each, the sum of the trades'.
+    expect(lines('assets:street:NSCC', 'MSFT')).toEqual(['11']);
+    const cents = (a: string) => BigInt(a.replace('.', ''));
+    const usd = (v: bigint) => `${v < 0n ? '-' : ''}${(v < 0n ? -v : v) / 100n}.${String((v < 0n ? -v : v) % 100n).padStart(2, '0')}`;
+    expect(lines('assets:street:NSCC', 'USD')).toEqual([usd(-cents(by('G1').gross) + cents(by('G2').gross) - cents(by('G3').gross))]);
+    expect(lines('income:commissions', 'USD')).toEqual([usd(-(cents(by('G1').commission) + cents(by('G2').commission) + cents(by('G3').commission)))]);
+    expect(lines('liabilities:regulatory:sec-fee', 'USD')).toEqual([`-${by('G2').secFee}`]);
+    // Six customer legs (two per trade), five shared (street MSFT and USD, commission, SEC fee, TAF).
+    expect(day.postings).toHaveLength(6 + 5);
+
+    // Cancel G2: its own six legs reversed, in an entry of its own; the books as if it never was.
+    const street = async () => new Map((await balances(pool, { account: 'assets:street:NSCC' })).map((b) => [b.asset, b.balance] as const));
+    const before = await street();
+    expect(await importExecutions(pool, `${HEADER}\nG5,C1002,MSFT,sell,,,2026-03-09,NSCC,USD,cancel,G2`, ctx, { format: 'csv' })).toMatchObject({ booked: 1 });
+    const g2 = (await listTrades(pool, { symbol: 'MSFT' })).find((t) => t.execId === 'G2')!;
+    expect(g2.status).toBe('canceled');
+    const rev = await getEntry(pool, g2.reversalEntryId!);
+    expect(rev.postings.map((p) => [p.account, p.asset, p.amount])).toEqual([
+      ['customers:C1002:securities', 'MSFT', '-4'],
+      ['assets:street:NSCC', 'MSFT', '4'],
+      ['customers:C1002:cash', 'USD', by('G2').net],
+      ['assets:street:NSCC', 'USD', `-${by('G2').gross}`],
+      ['income:commissions', 'USD', by('G2').commission],
+      ['liabilities:regulatory:sec-fee', 'USD', by('G2').secFee],
+      ['liabilities:regulatory:finra-taf', 'USD', by('G2').finraTaf],
+    ]);
+    const after = await street();
+    expect(after.get('MSFT')).toBe(String(BigInt(before.get('MSFT')!) + 4n));
+    expect((await verifyAudit(pool)).ok).toBe(true);
   });
 
   it('retries a quarantined record once it is fixed', async () => {

@@ -1,4 +1,5 @@
 import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
+import { createHash } from 'node:crypto';
 import { Dec, DomainError, exact, fromMinor, mulExact, newId, yieldToLoop, parseDate, roundExact, toMinor, type Clock, type Exact } from '../kernel/index.js';
 import { closedThrough, lockBooks, openAccountIn, postEntriesIn, stageEntries, writeStagedEntries, type EntryInput, type StagedEntries } from '../ledger/index.js';
 import { customerLedgerAccounts } from '../reference/index.js';
@@ -125,6 +126,80 @@ interface TradeRow {
   fifo_seq: string | null;
 }
 
+/**
+ * One leg of a trade in the ledger, in minor units. `shared` legs (the street side and the fees)
+ * are summed per account and asset in the chunk's entry; the customer's two legs are posted one by
+ * one (see bookingEntries).
+ */
+interface Leg { account: string; asset: string; minor: bigint; scale: number; shared: boolean }
+
+/**
+ * The ledger legs of a trade: the customer's position against the street side, pending settlement
+ * (the quantity is never zero); the customer pays (or receives) the net, the street is owed (or
+ * owes) the gross; the fees. A leg of zero is left out. The same function books a fill and
+ * reverses it (a cancel or correction reads the trade row, not the entry, which is shared).
+ */
+function tradeLegs(t: { account: string; counterparty: string; symbol: string; currency: string; side: ExecSide; quantity: string; gross: bigint; commission: bigint; sec_fee: bigint; finra_taf: bigint; net: bigint },
+  secScale: number, cashScale: number, names: { cash: string; securities: string; street: string }): Leg[] {
+  const buy = t.side === 'buy';
+  const q = toMinor(t.quantity, secScale, 'quantity');
+  const legs: Leg[] = [
+    { account: names.securities, asset: t.symbol, minor: buy ? -q : q, scale: secScale, shared: false },
+    { account: names.street, asset: t.symbol, minor: buy ? q : -q, scale: secScale, shared: true },
+  ];
+  const cash = (account: string, minor: bigint, shared: boolean) => { if (minor) legs.push({ account, asset: t.currency, minor, scale: cashScale, shared }); };
+  cash(names.cash, buy ? t.net : -t.net, false);
+  cash(names.street, buy ? -t.gross : t.gross, true);
+  cash(FEE_ACCOUNTS.commission, -t.commission, true);
+  cash(FEE_ACCOUNTS.secFee, -t.sec_fee, true);
+  cash(FEE_ACCOUNTS.finraTaf, -t.finra_taf, true);
+  return legs;
+}
+
+const legText = (l: Leg, negate = false) => ({ account: l.account, asset: l.asset, amount: fromMinor(negate ? -l.minor : l.minor, l.scale) });
+
+/**
+ * The ledger entries of a chunk's new trades: one per trade date, its memo naming the first and
+ * last execution. Each trade's customer legs are posted one by one (a customer's activity shows
+ * every trade); the street side and the fees are summed per account and asset, as a subledger
+ * feeds a general ledger, so an entry holds about two postings per trade instead of six. The
+ * entry's key is made from the executions it books, so the same chunk always makes the same entry
+ * (a re-run after a crash books what an uninterrupted run books). Sets each trade's entry_key.
+ */
+function bookingEntries(trades: { trade: TradeRow; legs: Leg[] }[]): EntryInput[] {
+  const byDate = new Map<string, { trade: TradeRow; legs: Leg[] }[]>();
+  for (const b of trades) {
+    const d = b.trade.trade_date;
+    const g = byDate.get(d);
+    if (g) g.push(b); else byDate.set(d, [b]);
+  }
+  const entries: EntryInput[] = [];
+  for (const [date, group] of byDate) {
+    const hash = createHash('sha256');
+    const postings: EntryInput['postings'] = [];
+    const shared = new Map<string, Leg>();
+    for (const { trade, legs } of group) {
+      hash.update(`${trade.source}\u0000${trade.exec_id}\n`);
+      for (const l of legs) {
+        if (!l.shared) { postings.push(legText(l)); continue; }
+        const k = `${l.account}\u0000${l.asset}`;
+        const s = shared.get(k);
+        if (s) s.minor += l.minor; else shared.set(k, { ...l });
+      }
+    }
+    for (const l of shared.values()) if (l.minor) postings.push(legText(l));
+    const first = group[0]!.trade, last = group[group.length - 1]!.trade;
+    const key = `book:${date}:${hash.digest('hex')}`;
+    const cut = (s: string) => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
+    const memo = group.length === 1
+      ? `${first.side} ${first.quantity} ${first.symbol} @ ${first.price} for ${first.account} (${cut(first.source)} ${cut(first.exec_id)})`
+      : `${group.length} trades of ${date}: ${cut(first.source)} ${cut(first.exec_id)} to ${cut(last.source)} ${cut(last.exec_id)}`;
+    for (const { trade } of group) trade.entry_key = key;
+    entries.push({ key, date, memo, postings });
+  }
+  return entries;
+}
+
 /** The ledger accounts of a customer account's fill with a counterparty (see Ref.names). */
 function ledgerNames(ref: Ref, account: string, cpty: string): { cash: string; securities: string; street: string } {
   const k = `${account}\u0000${cpty}`;
@@ -142,11 +217,11 @@ function exactMultiplier(sec: Sec): Exact {
 }
 
 /**
- * Validate one fill against reference data and price it: a trade row per allocation and the
- * ledger entry of each.
+ * Validate one fill against reference data and price it: a trade row per allocation and its
+ * ledger legs.
  * @throws Quarantine naming the field and the rule
  */
-function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trades: TradeRow[]; entries: EntryInput[] } {
+function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trade: TradeRow; legs: Leg[] }[] {
   const sec = x.symbol ? ref.securities.get(x.symbol) : undefined;
   if (!x.symbol) throw new Quarantine('symbol is missing', 'symbol', 'REQUIRED');
   if (!sec) throw new Quarantine(`security "${x.symbol}" is not known`, 'symbol', 'SECURITY_UNKNOWN');
@@ -208,39 +283,24 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     for (const o of order) { if (left <= 0n) break; floors[o.i]! += 1n; left -= 1n; }
   }
 
-  const trades: TradeRow[] = [];
-  const entries: EntryInput[] = [];
+  const booked: { trade: TradeRow; legs: Leg[] }[] = [];
+  const cashScale = scale;
   allocs.forEach((a, i) => {
     const acct = ref.accounts.get(a.account)!;
     const gross = floors[i]!;
     const fees = computeFees(ref.fees, { schedule: acct.fee_schedule, side: x.side!, quantity: exact(a.quantity, 'quantity'), gross, date: x.tradeDate!, scale });
     const buy = x.side === 'buy';
     const net = buy ? gross + fees.commission : gross - fees.commission - fees.secFee - fees.finraTaf;
-    const key = `trade:${x.source}:${x.execId}${allocs.length > 1 ? `:${a.account}` : ''}`;
-    const cust = ledgerNames(ref, a.account, cpty);
     const q = fromMinor(toMinor(a.quantity, sec.scale), sec.scale);
-    const m = (v: bigint) => fromMinor(v, scale);
-    // Stock record: the customer's position against the street side, pending settlement (the
-    // quantity is never zero). Cash: the customer pays (or receives) the net; the street is owed
-    // (or owes) the gross; the fees. A leg of zero is left out.
-    const postings = [
-      { account: cust.securities, asset: sec.symbol, amount: buy ? `-${q}` : q },
-      { account: cust.street, asset: sec.symbol, amount: buy ? q : `-${q}` },
-    ];
-    if (net) postings.push({ account: cust.cash, asset: sec.currency, amount: m(buy ? net : -net) });
-    if (gross) postings.push({ account: cust.street, asset: sec.currency, amount: m(buy ? -gross : gross) });
-    if (fees.commission) postings.push({ account: FEE_ACCOUNTS.commission, asset: sec.currency, amount: m(-fees.commission) });
-    if (fees.secFee) postings.push({ account: FEE_ACCOUNTS.secFee, asset: sec.currency, amount: m(-fees.secFee) });
-    if (fees.finraTaf) postings.push({ account: FEE_ACCOUNTS.finraTaf, asset: sec.currency, amount: m(-fees.finraTaf) });
-    entries.push({ key, date: x.tradeDate!, memo: `${x.side} ${q} ${sec.symbol} @ ${x.price} for ${a.account} (${x.source} ${x.execId})`, postings });
-    trades.push({
+    const trade: TradeRow = {
       id: newId('trd'), source: x.source, exec_id: allocs.length > 1 ? `${x.execId}:${a.account}` : x.execId, order_id: x.orderId ?? null,
       account: a.account, symbol: sec.symbol, side: x.side!, quantity: q, price: x.price!, currency: sec.currency,
       trade_date: x.tradeDate!, settle_date: settleDate, settle_provisional: provisional, counterparty: cpty,
-      gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: key, replaces, fifo_seq: null,
-    });
+      gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: '', replaces, fifo_seq: null,
+    };
+    booked.push({ trade, legs: tradeLegs(trade, sec.scale, cashScale, ledgerNames(ref, a.account, cpty)) });
   });
-  return { trades, entries };
+  return booked;
 }
 
 /**
@@ -347,7 +407,7 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
 /** An error PostgreSQL raised (it has an SQLSTATE): a constraint, a lock timeout, a serialization failure... */
 const isDbError = (e: unknown): boolean => typeof (e as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
 
-interface Booked { trade: TradeRow; postings: { account: string; asset: string; amount: string }[] }
+interface Booked { trade: TradeRow; legs: Leg[] }
 
 /** Ledger accounts by name: their id and no-negative rule (what postEntriesIn looks up). */
 type AccountCache = Map<string, { id: number; no_negative: boolean }>;
@@ -422,15 +482,15 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
   const taken = new Set<string>();
   if (refs.length) {
     const { rows } = await c.query(
-      `SELECT x.exec_id AS by_exec, t.*, e.id AS entry_id FROM executions x
+      `SELECT x.exec_id AS by_exec, t.*, sa.scale AS sec_scale, ca.scale AS cash_scale FROM executions x
          JOIN trades t ON t.source = x.source AND (t.exec_id = x.exec_id OR t.exec_id LIKE x.exec_id || ':%')
-         JOIN journal_entries e ON e.id = t.entry_id
+         JOIN assets sa ON sa.code = t.symbol JOIN assets ca ON ca.code = t.currency
         WHERE x.exec_id = ANY($1) AND x.kind <> 'cancel' AND t.status = 'booked' ORDER BY t.id`, [refs]);
     for (const t of rows) {
-      const ps = await c.query(`SELECT a.name AS account, p.asset, p.amount, s.scale FROM postings p JOIN journal_entries e ON e.seq = p.entry_seq
-         JOIN accounts a ON a.id = p.account_id JOIN assets s ON s.code = p.asset WHERE e.id = $1 ORDER BY p.line`, [t.entry_id]);
       const key = `${t.source}\u0000${t.by_exec}`;
-      const booked: Booked = { trade: { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' }, postings: ps.rows.map((p) => ({ account: p.account, asset: p.asset, amount: fromMinor(BigInt(p.amount), p.scale) })) };
+      const trade: TradeRow = { ...t, gross: BigInt(t.gross), commission: BigInt(t.commission), sec_fee: BigInt(t.sec_fee), finra_taf: BigInt(t.finra_taf), net: BigInt(t.net), entry_key: '' };
+      // Its legs as booked: the trade row holds every amount of them (the entry is shared with other trades).
+      const booked: Booked = { trade, legs: tradeLegs(trade, t.sec_scale, t.cash_scale, ledgerNames(ref, t.account, t.counterparty)) };
       live.set(key, [...(live.get(key) ?? []), booked]);
     }
     // The chunk being written: what it books and what it takes off the books are not committed yet.
@@ -442,6 +502,8 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
 
   const newTrades: TradeRow[] = [];
   const entries: EntryInput[] = [];
+  /** The chunk's new trades with their legs, for its booking entries (made at the end). */
+  const toBook: Booked[] = [];
   const execRows: Plan['execRows'] = [];
   const ended: Plan['ended'] = [];
   const inBatch = taken;
@@ -472,18 +534,18 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
         for (const t of targets) {
           if (ref.closedThrough && t.trade.trade_date <= ref.closedThrough) throw new Quarantine(`the trade it ${x.kind === 'cancel' ? 'cancels' : 'corrects'} is dated ${t.trade.trade_date}, in a closed period (closed through ${ref.closedThrough})`, 'exec_ref_id', 'PERIOD_CLOSED');
         }
-        let booked: { trades: TradeRow[]; entries: EntryInput[] } | undefined;
+        let booked: Booked[] | undefined;
         if (x.kind === 'correct') {
           if (targets.length > 1) throw new Quarantine(`execution ${x.refExecId} was a block allocated to ${targets.length} accounts: cancel it and book the corrected block`, 'exec_ref_id', 'BLOCK_CORRECTION');
           // A correction restates the fill; what it leaves out stays as it was.
           const t = targets[0]!.trade;
           booked = priceFill({ ...x, account: x.account ?? t.account, symbol: x.symbol ?? t.symbol, side: x.side ?? t.side, tradeDate: x.tradeDate ?? t.trade_date, counterparty: x.counterparty ?? t.counterparty, currency: x.currency ?? t.currency, allocations: undefined }, ref, t.id);
           // It keeps the corrected fill's place in the FIFO queue.
-          booked.trades[0]!.fifo_seq = t.fifo_seq === null || t.fifo_seq === undefined ? null : String(t.fifo_seq);
+          booked[0]!.trade.fifo_seq = t.fifo_seq === null || t.fifo_seq === undefined ? null : String(t.fifo_seq);
         }
         targets.forEach((target, i) => {
           const reversalKey = `${x.kind}:${x.source}:${x.execId}${targets.length > 1 ? `:${i + 1}` : ''}`;
-          entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.postings.map((p) => ({ ...p, amount: p.amount.startsWith('-') ? p.amount.slice(1) : `-${p.amount}` })) });
+          entries.push({ key: reversalKey, date: target.trade.trade_date, memo: `${x.kind === 'cancel' ? 'Cancel' : 'Correction'} of ${x.source} ${x.refExecId} (${x.execId})`, postings: target.legs.map((l) => legText(l, true)) });
           ended.push({ id: target.trade.id, status: x.kind === 'cancel' ? 'canceled' : 'corrected', reversalKey });
           touched.push(`${target.trade.account}\u0000${target.trade.symbol}`);
         });
@@ -492,11 +554,9 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
         booked_.delete(refKey);
         dead.add(refKey);
         if (booked) {
-          for (const t of booked.trades) { newTrades.push(t); touched.push(`${t.account}\u0000${t.symbol}`); }
-          entries.push(...booked.entries);
-          const nt = booked.trades[0]!;
-          const b = [{ trade: nt, postings: booked.entries[0]!.postings }];
-          live.set(k, b); booked_.set(k, b); dead.delete(k);
+          for (const b of booked) { newTrades.push(b.trade); toBook.push(b); touched.push(`${b.trade.account}\u0000${b.trade.symbol}`); }
+          const nt = booked[0]!.trade;
+          live.set(k, booked); booked_.set(k, booked); dead.delete(k);
           execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: nt.id, raw: x.raw });
         } else {
           execRows.push({ source: x.source, exec_id: x.execId, kind: x.kind, ref: x.refExecId, trade: targets[0]!.trade.id, raw: x.raw });
@@ -506,17 +566,17 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
         continue;
       }
       const booked = priceFill(x, ref, null);
-      for (const t of booked.trades) { newTrades.push(t); touched.push(`${t.account}\u0000${t.symbol}`); }
-      entries.push(...booked.entries);
-      const b = booked.trades.map((t, i) => ({ trade: t, postings: booked.entries[i]!.postings }));
-      live.set(k, b); booked_.set(k, b);
-      execRows.push({ source: x.source, exec_id: x.execId, kind: 'book', ref: null, trade: booked.trades[0]!.id, raw: x.raw });
+      for (const b of booked) { newTrades.push(b.trade); toBook.push(b); touched.push(`${b.trade.account}\u0000${b.trade.symbol}`); }
+      live.set(k, booked); booked_.set(k, booked);
+      execRows.push({ source: x.source, exec_id: x.execId, kind: 'book', ref: null, trade: booked[0]!.trade.id, raw: x.raw });
       inBatch.add(k);
       out.booked++;
     } catch (e) {
       fail(e);
     }
   }
+  // A trade cancelled or corrected in the chunk that booked it is booked, then reversed, like any other.
+  entries.push(...bookingEntries(toBook));
   return { out, quarantine, newTrades, entries, execRows, ended, touched, live: booked_, dead, taken };
 }
 
