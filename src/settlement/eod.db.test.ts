@@ -9,6 +9,7 @@ import { cloneTestDb, type TestDb } from '../db/testing.js';
 import { fixedClock } from '../kernel/index.js';
 
 import { balances, trialBalance, verifyAudit } from '../ledger/index.js';
+import { recomputePendingLots } from '../trading/index.js';
 import type { Pool } from '../db/index.js';
 import { importSsis } from './ssi.js';
 import { runEod, classify, eodProgress, InjectedCrash, EOD_STEPS, type EodOptions, type StepName } from './eod.js';
@@ -83,6 +84,12 @@ async function books(pool: Pool) {
     entries: (await q('SELECT idempotency_key, effective_date::text, memo FROM journal_entries'))
       .map((e) => ({ ...e, idempotency_key: named(e.idempotency_key), memo: named(e.memo) })).sort((a, b) => (a.idempotency_key < b.idempotency_key ? -1 : 1)),
     quarantine: await q('SELECT source, record, reason FROM quarantine ORDER BY 1, 2, 3'),
+    // Tax lots are recomputed in the background while the day matches: done by the end, and the same.
+    lots: await q(`SELECT l.account, l.symbol, t.exec_id, l.open_date::text, l.quantity::text, l.remaining::text, l.unit_cost::text
+        FROM lots l JOIN trades t ON t.id = l.trade_id ORDER BY 1, 2, 3`),
+    realized: await q(`SELECT r.account, r.symbol, s.exec_id AS sale, lt.exec_id AS lot, r.quantity::text, r.pnl::text
+        FROM realized_pnl r LEFT JOIN trades s ON s.id = r.sale_trade LEFT JOIN trades lt ON lt.id = r.lot_id ORDER BY 1, 2, 3, 4`),
+    lotsPending: (await q('SELECT count(*)::int AS n FROM lots_pending'))[0]!.n,
     // (no hashes: the day-2 status files quote each database's own obligation ids)
     files: await q('SELECT date::text, name, kind, status FROM eod_files ORDER BY 1, 2'),
     steps: await q('SELECT date::text, step, status FROM eod_runs ORDER BY 1, 2'),
@@ -156,6 +163,14 @@ describe('end-of-day cycle', () => {
     expect(r.failedFiles).toEqual([]);
     expect(r.fails).toEqual({ open: 0, alerts: 0, buckets: [] });
     const b = await books(A.pool);
+    // The day's lots, recomputed in the background and done by the time the run returns: none
+    // waits, and recomputing every pair again changes nothing.
+    expect(b.lotsPending).toBe(0);
+    expect(b.lots.length).toBeGreaterThan(0);
+    await A.pool.query(`INSERT INTO lots_pending (account, symbol, since) SELECT DISTINCT account, symbol, now() FROM trades`);
+    expect(await recomputePendingLots(A.pool)).toBeGreaterThan(0);
+    const again = await books(A.pool);
+    expect([again.lots, again.realized]).toEqual([b.lots, b.realized]);
     expect(b.trades.map((t) => [t.exec_id, t.status])).toEqual([
       ['EOD1', 'booked'], ['EOD2', 'booked'], ['EOD3', 'booked'], ['EOD4', 'booked'], ['EOD5', 'booked'], ['EOD6', 'booked'], ['EOD7', 'canceled'], ['EOD8', 'booked']]);
     expect(b.obligations.map((o) => [o.settle_date, o.counterparty, o.symbol, o.quantity, o.status])).toEqual([

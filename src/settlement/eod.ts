@@ -29,7 +29,7 @@ import type { Command } from 'commander';
 import type { Pool } from '../db/index.js';
 import { addBusinessDays } from '../calendar/index.js';
 import { DomainError, loadConfig, parseDate, systemClock } from '../kernel/index.js';
-import { importExecutions } from '../trading/index.js';
+import { importExecutions, recomputePendingLots } from '../trading/index.js';
 import { computeObligations, type SettlementCtx } from './obligations.js';
 import { importConfirmations, matchConfirmations } from './matching.js';
 import { applyStatuses, instructObligations, type InstructionFormat } from './lifecycle.js';
@@ -174,6 +174,9 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
     return { processed, seenBefore: seen, failed };
   };
 
+  /** The tax lots being recomputed in the background after the book step (see below). */
+  let lots: Promise<unknown> | undefined;
+
   const work: Record<StepName, () => Promise<Record<string, unknown>>> = {
     async intake() {
       const names = fs.existsSync(inbox) ? fs.readdirSync(inbox, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort() : [];
@@ -194,7 +197,7 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
       const t = { received: 0, booked: 0, duplicates: 0, ignored: 0, quarantined: 0 };
       const r = await eachFile('executions', 'book', async (text) => {
         // Default source (the format): execution ids are unique per feed, so one resent in another file is a duplicate.
-        const x = await importExecutions(pool, text, sctx);
+        const x = await importExecutions(pool, text, sctx, { lots: 'later' });
         t.received += x.received; t.booked += x.booked; t.duplicates += x.duplicates; t.ignored += x.ignored; t.quarantined += x.quarantined.length;
         return { received: x.received, booked: x.booked, duplicates: x.duplicates, ignored: x.ignored, quarantined: x.quarantined.map((q) => q.id) };
       });
@@ -244,6 +247,7 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
       return { dates: out };
     },
     async report() {
+      if (lots) { const l = lots; lots = undefined; await l; }
       await (await import('./fails.js')).bookFails(pool, date, sctx); // the day's fails into the ledger's fail accounts (idempotent)
       const f = await listFails(pool, date);
       fails = { open: f.fails.length, alerts: f.alerts.length, buckets: f.buckets.filter((b) => b.count > 0).map((b) => ({ bucket: b.bucket, direction: b.direction, count: b.count })) };
@@ -258,33 +262,50 @@ export async function runEod(pool: Pool, date: string, opts: EodOptions, ctx: Pa
     return [...new Set([date, next, ...rows.map((r) => r.d)])].sort();
   }
 
-  for (const step of EOD_STEPS) {
-    const prior = (await pool.query<{ status: string }>('SELECT status FROM eod_runs WHERE date = $1 AND step = $2', [date, step])).rows[0];
-    const already = prior?.status === 'done';
-    if (!prior) {
-      await pool.query(`INSERT INTO eod_runs (date, step, status, started_at) VALUES ($1, $2, 'started', $3) ON CONFLICT DO NOTHING`, [date, step, clock.now()]);
-    }
-    opts.onStep?.({ step, phase: 'start' });
-    let counts: Record<string, unknown>;
-    try {
-      counts = await work[step]();
-    } catch (e) {
-      if (e instanceof InjectedCrash) throw e;
-      const cause = e instanceof DomainError ? `${e.code}: ${e.message}` : (e as Error).message;
-      throw Object.assign(new DomainError(EodCodes.STEP_FAILED, 'conflict', `end of day ${date}: step ${step} failed (${cause}); run the day again once fixed`,
-        [{ record: date, field: 'step', rule: step, message: cause }]), { cause: e });
-    }
-    if (opts.crashAfter === step) throw new InjectedCrash(`after ${step}`);
-    const skipped = step === 'instruct' && counts.skipped === true;
-    if (!already) {
-      await pool.query(`UPDATE eod_runs SET status = 'done', finished_at = $3, counts = $4 WHERE date = $1 AND step = $2 AND status = 'started'`,
-        [date, step, clock.now(), JSON.stringify(counts)]);
-    }
-    const status: StepStatus = already ? 'already_done' : skipped ? 'skipped' : 'done';
-    steps.push({ step, status, counts });
-    opts.onStep?.({ step, phase: 'end', status, counts });
+  // The tax lots of what the book step booked (or a stopped run left waiting in lots_pending) are
+  // recomputed in the background, while the day matches, nets and instructs (none of which reads
+  // lots), and waited for before the report. They are only derived data: a crash leaves the pairs
+  // in lots_pending, and the next run (or import) recomputes them.
+  try {
+    return await runSteps();
+  } finally {
+    // Settled before runEod returns or throws: nothing of it runs on afterwards.
+    await lots?.catch(() => undefined);
   }
-  return { date, steps, fails, failedFiles };
+
+  async function runSteps(): Promise<EodReport> {
+    for (const step of EOD_STEPS) {
+      const prior = (await pool.query<{ status: string }>('SELECT status FROM eod_runs WHERE date = $1 AND step = $2', [date, step])).rows[0];
+      const already = prior?.status === 'done';
+      if (!prior) {
+        await pool.query(`INSERT INTO eod_runs (date, step, status, started_at) VALUES ($1, $2, 'started', $3) ON CONFLICT DO NOTHING`, [date, step, clock.now()]);
+      }
+      opts.onStep?.({ step, phase: 'start' });
+      let counts: Record<string, unknown>;
+      try {
+        counts = await work[step]();
+      } catch (e) {
+        if (e instanceof InjectedCrash) throw e;
+        const cause = e instanceof DomainError ? `${e.code}: ${e.message}` : (e as Error).message;
+        throw Object.assign(new DomainError(EodCodes.STEP_FAILED, 'conflict', `end of day ${date}: step ${step} failed (${cause}); run the day again once fixed`,
+          [{ record: date, field: 'step', rule: step, message: cause }]), { cause: e });
+      }
+      if (opts.crashAfter === step) throw new InjectedCrash(`after ${step}`);
+      const skipped = step === 'instruct' && counts.skipped === true;
+      if (!already) {
+        await pool.query(`UPDATE eod_runs SET status = 'done', finished_at = $3, counts = $4 WHERE date = $1 AND step = $2 AND status = 'started'`,
+          [date, step, clock.now(), JSON.stringify(counts)]);
+      }
+      const status: StepStatus = already ? 'already_done' : skipped ? 'skipped' : 'done';
+      steps.push({ step, status, counts });
+      opts.onStep?.({ step, phase: 'end', status, counts });
+      if (step === 'book') {
+        lots = recomputePendingLots(pool);
+        lots.catch(() => undefined); // its failure is reported where it is awaited
+      }
+    }
+    return { date, steps, fails, failedFiles };
+  }
 }
 
 /** The recorded progress of a date, in step order. */

@@ -317,8 +317,11 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
  * meantime: the write fails and rolls back) sends that chunk down the careful path, one
  * transaction doing all of it under the lock as before, and the chunk after it is staged again.
  * The books are the same either way.
+ *
+ * The lots of the pairs booked are recomputed at the end, after the commits, unless `lots` is
+ * 'later': then they wait in lots_pending for the caller's recomputePendingLots.
  */
-export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<ImportResult> {
+export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void; lots?: 'now' | 'later' } = {}): Promise<ImportResult> {
   const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
   const chunk = opts.chunk ?? 5000;
   // Ledger accounts known to exist (accounts are never deleted), across the import's chunks; what
@@ -399,8 +402,9 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
     settle(done);
     opts.onProgress?.(Math.min((k + 1) * chunk, items.length));
   }
-  // The lots of what was booked, and of whatever an import that stopped early left waiting.
-  await recomputePendingLots(pool);
+  // The lots of what was booked, and of whatever an import that stopped early left waiting; or
+  // later, by the caller (`lots: 'later'`: the end of day recomputes them while it matches).
+  if (opts.lots !== 'later') await recomputePendingLots(pool);
   return result;
 }
 

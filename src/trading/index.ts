@@ -8,7 +8,7 @@ export { bookExecutions, STREET, FEE_ACCOUNTS, type ExecutionInput, type Unreada
 export { readExecutions, detectFormat, type ExecFormat } from './ingest.js';
 export { importExecutions, listTrades, listQuarantine, retryQuarantined, selectLots, type Trade, type TradeQuery, type QuarantinedRecord } from './trades.js';
 export { positions, inventory, cashAvailable, type Position, type PositionQuery } from './positions.js';
-export { listLots, listRealized, computeLots, applyLotEvent, listLotEvents, cashInLieu, splitQuantity, type LotEvent } from './lots.js';
+export { listLots, listRealized, recomputePendingLots, computeLots, applyLotEvent, listLotEvents, cashInLieu, splitQuantity, type LotEvent } from './lots.js';
 export { computeFees, FeeBook } from './fees.js';
 export { parseFixMessage, splitFixMessages, FixParseError, readGroup, tagName, type FixMessage } from './fix-parser.js';
 export { toExecutionReport, replayExecutions, type ExecutionReport } from './execution-report.js';

@@ -40,9 +40,9 @@ export async function listQuarantine(pool: Pool | Client, status = 'open'): Prom
 }
 
 /** Import an executions file: parse, book what can be booked, quarantine the rest. */
-export async function importExecutions(pool: Pool, text: string, ctx: { actor: string; clock: Clock }, opts: { format?: ExecFormat; source?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<ImportResult> {
+export async function importExecutions(pool: Pool, text: string, ctx: { actor: string; clock: Clock }, opts: { format?: ExecFormat; source?: string; onProgress?: (done: number, total: number) => void; lots?: 'now' | 'later' } = {}): Promise<ImportResult> {
   const items = readExecutions(text, opts.format, opts.source);
-  return bookExecutions(pool, items, ctx, { onProgress: (d) => opts.onProgress?.(d, items.length) });
+  return bookExecutions(pool, items, ctx, { onProgress: (d) => opts.onProgress?.(d, items.length), lots: opts.lots });
 }
 
 /**
