@@ -104,15 +104,30 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
       }
     }
   }
-  for (const t of trades) {
+  // The trade being applied, what is left of it, and its amount per unit (see `close`, made once:
+  // a function made per trade costs more than its work).
+  let t: TradeForLots;
+  let left: D;
+  let perUnit: D;
+  const close = (l: OpenLot, take: D) => {
+    l.remaining = l.remaining.sub(take);
+    if (!l.remaining.gt(0)) closedSome = true;
+    left = left.sub(take);
+    // Long lot closed by a sale: proceeds now, cost then. Short lot covered by a buy: the reverse.
+    const proceeds = l.short ? l.unitCost.mul(take) : perUnit.mul(take);
+    const cost = l.short ? perUnit.mul(take) : l.unitCost.mul(take);
+    realized.push({ sale: t.id, event: null, lotId: l.lotId, quantity: take, proceeds, cost, pnl: proceeds.sub(cost), date: t.trade_date });
+  };
+  for (t of trades) {
     eventsThrough(t.trade_date);
-    const minor = pow10(t.scale);
-    const unit = (v: string) => new Dec(v).div(minor);
     const qty = new Dec(t.quantity);
     const buy = t.side === 'buy';
-    // Per unit: what a buy costs, what a sale brings in.
-    const perUnit = buy ? unit(t.gross).add(unit(t.commission)).div(qty) : unit(t.gross).sub(unit(t.commission)).sub(unit(t.sec_fee)).sub(unit(t.finra_taf)).div(qty);
-    let left = qty;
+    // Per unit: what a buy costs, what a sale brings in. The amounts are exact integers of minor
+    // units, summed exactly, so one division gives the quotient that dividing each by 10^scale
+    // first, summing and dividing by the quantity gives (correctly rounded to Dec's precision).
+    const total = buy ? BigInt(t.gross) + BigInt(t.commission) : BigInt(t.gross) - BigInt(t.commission) - BigInt(t.sec_fee) - BigInt(t.finra_taf);
+    perUnit = new Dec(total.toString()).div(pow10(t.scale).mul(qty));
+    left = qty;
     // Close lots of the opposite direction first.
     const closable = lots.filter((l) => l.short === buy && l.remaining.gt(0));
     let order = closable;
@@ -136,15 +151,6 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
     }
     if (left.gt(0)) {
       lots.push({ lotId: `${t.id}`, tradeId: t.id, openDate: t.trade_date, quantity: left, remaining: left, unitCost: perUnit, short: !buy });
-    }
-    function close(l: OpenLot, take: D) {
-      l.remaining = l.remaining.sub(take);
-      if (!l.remaining.gt(0)) closedSome = true;
-      left = left.sub(take);
-      // Long lot closed by a sale: proceeds now, cost then. Short lot covered by a buy: the reverse.
-      const proceeds = l.short ? l.unitCost.mul(take) : perUnit.mul(take);
-      const cost = l.short ? perUnit.mul(take) : l.unitCost.mul(take);
-      realized.push({ sale: t.id, event: null, lotId: l.lotId, quantity: take, proceeds, cost, pnl: proceeds.sub(cost), date: t.trade_date });
     }
   }
   eventsThrough('9999-12-31');
