@@ -140,19 +140,19 @@ interface Leg { account: string; asset: string; minor: bigint; scale: number; sh
  * reverses it (a cancel or correction reads the trade row, not the entry, which is shared).
  */
 function tradeLegs(t: { account: string; counterparty: string; symbol: string; currency: string; side: ExecSide; quantity: string; gross: bigint; commission: bigint; sec_fee: bigint; finra_taf: bigint; net: bigint },
-  secScale: number, cashScale: number, names: { cash: string; securities: string; street: string }): Leg[] {
+  secScale: number, cashScale: number, names: { cash: string; securities: string; street: string }, quantity?: bigint): Leg[] {
   const buy = t.side === 'buy';
-  const q = toMinor(t.quantity, secScale, 'quantity');
+  const q = quantity ?? toMinor(t.quantity, secScale, 'quantity');
   const legs: Leg[] = [
     { account: names.securities, asset: t.symbol, minor: buy ? -q : q, scale: secScale, shared: false },
     { account: names.street, asset: t.symbol, minor: buy ? q : -q, scale: secScale, shared: true },
   ];
-  const cash = (account: string, minor: bigint, shared: boolean) => { if (minor) legs.push({ account, asset: t.currency, minor, scale: cashScale, shared }); };
-  cash(names.cash, buy ? t.net : -t.net, false);
-  cash(names.street, buy ? -t.gross : t.gross, true);
-  cash(FEE_ACCOUNTS.commission, -t.commission, true);
-  cash(FEE_ACCOUNTS.secFee, -t.sec_fee, true);
-  cash(FEE_ACCOUNTS.finraTaf, -t.finra_taf, true);
+  const c = t.currency;
+  if (t.net) legs.push({ account: names.cash, asset: c, minor: buy ? t.net : -t.net, scale: cashScale, shared: false });
+  if (t.gross) legs.push({ account: names.street, asset: c, minor: buy ? -t.gross : t.gross, scale: cashScale, shared: true });
+  if (t.commission) legs.push({ account: FEE_ACCOUNTS.commission, asset: c, minor: -t.commission, scale: cashScale, shared: true });
+  if (t.sec_fee) legs.push({ account: FEE_ACCOUNTS.secFee, asset: c, minor: -t.sec_fee, scale: cashScale, shared: true });
+  if (t.finra_taf) legs.push({ account: FEE_ACCOUNTS.finraTaf, asset: c, minor: -t.finra_taf, scale: cashScale, shared: true });
   return legs;
 }
 
@@ -228,7 +228,8 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   if (!x.side) throw new Quarantine('side is missing', 'side', 'REQUIRED');
   if (!x.quantity || !DECIMAL.test(x.quantity) || !NONZERO.test(x.quantity)) throw new Quarantine(`quantity "${x.quantity ?? ''}" must be a positive decimal`, 'quantity', 'POSITIVE');
   if (!x.price || !DECIMAL.test(x.price) || !NONZERO.test(x.price)) throw new Quarantine(`price "${x.price ?? ''}" must be a positive decimal`, 'price', 'POSITIVE');
-  try { toMinor(x.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`quantity ${x.quantity} has more decimals than ${sec.symbol} allows (${sec.scale})`, 'quantity', 'SCALE'); }
+  let fillMinor: bigint;
+  try { fillMinor = toMinor(x.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`quantity ${x.quantity} has more decimals than ${sec.symbol} allows (${sec.scale})`, 'quantity', 'SCALE'); }
   if (x.currency && x.currency !== sec.currency) throw new Quarantine(`currency ${x.currency} is not ${sec.symbol}'s currency ${sec.currency}`, 'currency', 'CURRENCY_MISMATCH');
   if (!x.tradeDate) throw new Quarantine('trade date is missing', 'trade_date', 'REQUIRED');
   if (!ref.dates.has(x.tradeDate)) {
@@ -243,18 +244,19 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   if (!ref.counterparties.has(cpty)) throw new Quarantine(`counterparty "${cpty}" is not known`, 'counterparty', 'COUNTERPARTY_UNKNOWN');
   const explicit = !!x.allocations?.length;
   const allocs = x.allocations?.length ? x.allocations : [{ account: x.account ?? '', quantity: x.quantity }];
-  let allocated = new Dec(0);
+  let allocated = explicit ? new Dec(0) : undefined;
   for (const a of allocs) {
     const acct = ref.accounts.get(a.account);
     if (!a.account) throw new Quarantine('account is missing', 'account', 'REQUIRED');
     if (!acct) throw new Quarantine(`account "${a.account}" is not known`, 'account', 'ACCOUNT_UNKNOWN');
     if (acct.status === 'closed') throw new Quarantine(`account ${a.account} is closed`, 'account', 'ACCOUNT_CLOSED');
     if (x.side === 'short' && acct.type === 'cash') throw new Quarantine(`account ${a.account} is a cash account: it cannot sell short`, 'side', 'SHORT_IN_CASH_ACCOUNT');
+    if (!explicit) continue; // the fill's own quantity, checked above
     if (!DECIMAL.test(a.quantity) || !NONZERO.test(a.quantity)) throw new Quarantine(`allocation to ${a.account}: quantity "${a.quantity}" must be a positive decimal`, 'allocations', 'POSITIVE');
     try { toMinor(a.quantity, sec.scale, 'quantity'); } catch { throw new Quarantine(`allocation to ${a.account}: quantity ${a.quantity} has more decimals than ${sec.symbol} allows`, 'allocations', 'SCALE'); }
-    if (explicit) allocated = allocated.add(a.quantity);
+    allocated = allocated!.add(a.quantity);
   }
-  if (explicit && !allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
+  if (allocated && !allocated.eq(x.quantity)) throw new Quarantine(`allocations sum to ${allocated.toFixed()}, not the fill's ${x.quantity}`, 'allocations', 'ALLOCATION_SUM');
 
   const scale = ref.currencyScale.get(sec.currency) ?? 2;
   const settleKey = `${sec.mic}\u0000${sec.asset_class}\u0000${x.tradeDate}`;
@@ -291,14 +293,15 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
     const fees = computeFees(ref.fees, { schedule: acct.fee_schedule, side: x.side!, quantity: exact(a.quantity, 'quantity'), gross, date: x.tradeDate!, scale });
     const buy = x.side === 'buy';
     const net = buy ? gross + fees.commission : gross - fees.commission - fees.secFee - fees.finraTaf;
-    const q = fromMinor(toMinor(a.quantity, sec.scale), sec.scale);
+    const qMinor = explicit ? toMinor(a.quantity, sec.scale) : fillMinor;
+    const q = fromMinor(qMinor, sec.scale);
     const trade: TradeRow = {
       id: newId('trd'), source: x.source, exec_id: allocs.length > 1 ? `${x.execId}:${a.account}` : x.execId, order_id: x.orderId ?? null,
       account: a.account, symbol: sec.symbol, side: x.side!, quantity: q, price: x.price!, currency: sec.currency,
       trade_date: x.tradeDate!, settle_date: settleDate, settle_provisional: provisional, counterparty: cpty,
       gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: '', replaces, fifo_seq: null,
     };
-    booked.push({ trade, legs: tradeLegs(trade, sec.scale, cashScale, ledgerNames(ref, a.account, cpty)) });
+    booked.push({ trade, legs: tradeLegs(trade, sec.scale, cashScale, ledgerNames(ref, a.account, cpty), qMinor) });
   });
   return booked;
 }
@@ -518,10 +521,6 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
     if (++n % 200 === 0) await yieldToLoop();
     const k = `${x.source}\u0000${x.execId}`;
     if (known.has(k) || inBatch.has(k)) { out.duplicates++; continue; }
-    const fail = (e: unknown) => {
-      if (!(e instanceof Quarantine)) throw e;
-      q({ source: x.source, record: x.record, format: x.format, raw: x.raw, reason: `${x.record}: ${e.reason}`, field: e.field, rule: e.rule });
-    };
     try {
       if (x.kind === 'ignore') {
         out.ignored++;
@@ -576,7 +575,8 @@ async function planChunk(c: Client | Pool, part: (ExecutionInput | UnreadableRec
       inBatch.add(k);
       out.booked++;
     } catch (e) {
-      fail(e);
+      if (!(e instanceof Quarantine)) throw e;
+      q({ source: x.source, record: x.record, format: x.format, raw: x.raw, reason: `${x.record}: ${e.reason}`, field: e.field, rule: e.rule });
     }
   }
   // A trade cancelled or corrected in the chunk that booked it is booked, then reversed, like any other.
