@@ -14,7 +14,7 @@ const Posting = z.object({ account: z.string(), asset: z.string(), amount: z.str
 const EntryIn = z.object({ key: z.string(), date: z.string(), memo: z.string().optional(), postings: z.array(Posting) });
 const EntryOut = z.object({
   id: z.string(), key: z.string(), date: z.string(), memo: z.string(), recordedAt: z.string(), createdBy: z.string(),
-  reverses: z.string().nullable(), postings: z.array(Posting),
+  reverses: z.string().nullable(), postings: z.array(Posting), postingCount: z.number().int(),
 });
 const Outcome = z.object({ key: z.string(), status: z.enum(['posted', 'duplicate', 'rejected']), id: z.string().optional(), error: z.string().optional() });
 

@@ -3,7 +3,7 @@ import { testDb } from '../../test/db.js';
 import { fixedClock } from '../kernel/index.js';
 import {
   addAsset, openAccount, postEntries, balances, trialBalance, reverseEntry, closePeriod, accountActivity,
-  rolledUpBalances, verifyAudit, EntriesRejected, getEntry, type EntryInput,
+  rolledUpBalances, verifyAudit, EntriesRejected, getEntry, listEntries, type EntryInput,
 } from './index.js';
 
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-02T10:00:00.000Z') };
@@ -127,5 +127,22 @@ describe('journal entries', () => {
     const v = await verifyAudit(pool);
     expect(v.problems).toEqual([]);
     expect(v.ok).toBe(true);
+  });
+
+  it('lists an entry of many postings with its first 20 and their count; its own page has them all', async () => {
+    // 24 deposits of 1..24 cents against capital: 25 postings.
+    const legs: [string, string, string][] = [];
+    for (let i = 1; i <= 24; i++) legs.push(['assets:bank:usd', 'USD', `0.${String(i).padStart(2, '0')}`]);
+    legs.push(['equity:capital', 'USD', '-3.00']);
+    const [o] = await postEntries(pool, [e('many-1', '2026-02-20', legs)], ctx);
+    const { items } = await listEntries(pool, { limit: 1000 });
+    const listed = items.find((x) => x.key === 'many-1')!;
+    expect(listed.postingCount).toBe(25);
+    expect(listed.postings.map((p) => p.amount)).toEqual(legs.slice(0, 20).map((l) => l[2]));
+    // A small entry is listed whole.
+    const small = items.find((x) => x.key === 'cap-2')!;
+    expect([small.postingCount, small.postings.length]).toEqual([2, 2]);
+    const whole = await getEntry(pool, (o as { id: string }).id);
+    expect([whole.postingCount, whole.postings.map((p) => p.amount)]).toEqual([25, legs.map((l) => l[2])]);
   });
 });

@@ -36,8 +36,14 @@ export interface Entry {
   createdBy: string;
   /** The id of the entry this one reverses. */
   reverses: string | null;
+  /** In line order; in a list of entries, the first LIST_POSTINGS of each (see postingCount). */
   postings: { account: string; asset: string; amount: string }[];
+  /** How many postings the entry has (a booking batch has about two per trade, thousands). */
+  postingCount: number;
 }
+
+/** Postings per entry in a list of entries (the journal): an entry's own page has them all. */
+export const LIST_POSTINGS = 20;
 
 export type PostOutcome =
   | { key: string; status: 'posted' | 'duplicate'; id: string }
@@ -526,12 +532,22 @@ interface EntryRow {
   created_by: string; reverses_id: string | null;
 }
 
-async function hydrate(db: Pool | Client, rows: EntryRow[]): Promise<Entry[]> {
+async function hydrate(db: Pool | Client, rows: EntryRow[], maxPostings?: number): Promise<Entry[]> {
   if (!rows.length) return [];
+  const seqs = rows.map((r) => r.seq.toString());
+  // Lines are numbered from 0 in each entry (by its key, entry_seq and line): the first n are lines < n.
   const ps = await db.query<{ entry_seq: bigint; account: string; asset: string; amount: string; scale: number }>(
     `SELECT p.entry_seq, a.name AS account, p.asset, p.amount, s.scale
        FROM postings p JOIN accounts a ON a.id = p.account_id JOIN assets s ON s.code = p.asset
-      WHERE p.entry_seq = ANY($1) ORDER BY p.entry_seq, p.line`, [rows.map((r) => r.seq.toString())]);
+      WHERE p.entry_seq = ANY($1) AND ($2::int IS NULL OR p.line < $2) ORDER BY p.entry_seq, p.line`, [seqs, maxPostings ?? null]);
+  // Counted by the last line of each entry (one index probe each), not by reading them all.
+  const counts = new Map<string, number>();
+  if (maxPostings !== undefined) {
+    const c = await db.query<{ seq: string; n: number }>(
+      `SELECT s.seq::text AS seq, (SELECT p.line + 1 FROM postings p WHERE p.entry_seq = s.seq ORDER BY p.line DESC LIMIT 1)::int AS n
+         FROM unnest($1::bigint[]) AS s(seq)`, [seqs]);
+    for (const r of c.rows) counts.set(r.seq, r.n ?? 0);
+  }
   const by = new Map<string, Entry['postings']>();
   for (const p of ps.rows) {
     const k = p.entry_seq.toString();
@@ -542,6 +558,7 @@ async function hydrate(db: Pool | Client, rows: EntryRow[]): Promise<Entry[]> {
   return rows.map((r) => ({
     id: r.id, key: r.idempotency_key, date: r.effective_date, memo: r.memo, recordedAt: r.recorded_at,
     createdBy: r.created_by, reverses: r.reverses_id, postings: by.get(r.seq.toString()) ?? [],
+    postingCount: counts.get(r.seq.toString()) ?? by.get(r.seq.toString())?.length ?? 0,
   }));
 }
 
@@ -571,7 +588,7 @@ export interface EntryQuery {
   before?: string;
 }
 
-/** Entries newest first, filtered; `next` pages further back. */
+/** Entries newest first, filtered, each with its first LIST_POSTINGS postings; `next` pages further back. */
 export async function listEntries(pool: Pool, q: EntryQuery): Promise<{ items: Entry[]; next: string | null }> {
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
   const params: unknown[] = [];
@@ -590,7 +607,7 @@ export async function listEntries(pool: Pool, q: EntryQuery): Promise<{ items: E
     ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.seq DESC LIMIT ${limit + 1}`;
   const { rows } = await pool.query<EntryRow>(sql, params);
   const page = rows.slice(0, limit);
-  return { items: await hydrate(pool, page), next: rows.length > limit ? page[page.length - 1]!.id : null };
+  return { items: await hydrate(pool, page, LIST_POSTINGS), next: rows.length > limit ? page[page.length - 1]!.id : null };
 }
 
 /** `a:b` matches its sub-accounts `a:b:...`; LIKE wildcards in names are escaped. */

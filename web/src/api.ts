@@ -155,7 +155,10 @@ export interface Entry {
   recordedAt: string;
   createdBy: string;
   reverses: string | null;
+  /** In the journal list, the first 20 postings of each entry; its own page has them all. */
   postings: Posting[];
+  /** How many postings the entry has. */
+  postingCount: number;
 }
 
 export interface Page<T> {

@@ -19,7 +19,8 @@ function EntryLink({ value }: CustomCellRendererProps<Entry, string>) {
 
 /** One line per posting: "account amount asset; ...". Amounts stay as the server sent them. */
 function postingsSummary(entry: Entry): string {
-  return entry.postings.map((p) => `${p.account} ${p.amount} ${p.asset}`).join('; ');
+  const more = entry.postingCount - entry.postings.length;
+  return entry.postings.map((p) => `${p.account} ${p.amount} ${p.asset}`).join('; ') + (more > 0 ? `; … ${more} more (open the entry)` : '');
 }
 
 const columns: ColDef<Entry>[] = [
