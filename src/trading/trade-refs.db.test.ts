@@ -4,8 +4,9 @@ import { importTradingReference } from '../../test/trading-reference.js';
 import { fixedClock } from '../kernel/index.js';
 import { importExecutions, listTrades } from './index.js';
 
-// Migration 0023: the references of trades are checked per statement, not by foreign keys; what the
-// keys refused is still refused, with a message naming the trade and what it names.
+// Migrations 0023 and 0024: the references of trades, lots and realized P&L are checked per
+// statement, not by foreign keys; what the keys refused is still refused, with a message naming
+// what is missing.
 const ctx = { actor: 'tester', clock: fixedClock('2026-03-10T12:00:00.000Z') };
 const db = await testDb();
 const pool = db.pool;
@@ -58,5 +59,19 @@ describe('trade references (migration 0023)', () => {
     await pool.query("UPDATE customer_accounts SET name = name || '' WHERE account = 'C1002'");
     await pool.query("INSERT INTO customer_accounts (account, name, type, currency, updated_at, updated_by) VALUES ('Z0001', 'Nobody', 'cash', 'USD', now(), 'tester')");
     expect((await pool.query("DELETE FROM customer_accounts WHERE account = 'Z0001'")).rowCount).toBe(1);
+  });
+
+  it('refuses lots and realized P&L naming a trade or lot event that does not exist, and deleting a trade they name', async () => {
+    const lot = (await pool.query('SELECT account, symbol, lot_id, trade_id FROM lots WHERE account = $1', ['C1002'])).rows;
+    // The correction (90) opened the one lot; the corrected fill has none.
+    expect(lot).toEqual([{ account: 'C1002', symbol: 'AAPL', lot_id: correction, trade_id: correction }]);
+    await expect(pool.query(`INSERT INTO lots (account, symbol, lot_id, trade_id, open_date, quantity, remaining, unit_cost) VALUES ('C1002', 'AAPL', 'L2', 'trd_gone', '2026-03-02', 1, 1, 1)`))
+      .rejects.toMatchObject({ code: '23503', message: 'a lot names trade trd_gone, which does not exist' });
+    await expect(pool.query(`INSERT INTO realized_pnl (account, symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date) VALUES ('C1002', 'AAPL', 'trd_gone', $1, 1, 1, 1, 0, '2026-03-02')`, [correction]))
+      .rejects.toMatchObject({ code: '23503', message: 'realized P&L names sale trd_gone, which does not exist' });
+    await expect(pool.query(`INSERT INTO realized_pnl (account, symbol, sale_trade, lot_id, quantity, proceeds, cost, pnl, trade_date, lot_event) VALUES ('C1002', 'AAPL', NULL, $1, 1, 1, 1, 0, '2026-03-02', 'NO-EVENT')`, [correction]))
+      .rejects.toMatchObject({ code: '23503', message: 'realized P&L names lot event NO-EVENT, which does not exist' });
+    await expect(pool.query('DELETE FROM trades WHERE id = $1', [correction])).rejects.toMatchObject({ code: '23503', message: expect.stringContaining('is named by lots or realized P&L') });
+    expect((await pool.query('SELECT count(*)::int AS n FROM trades WHERE id = $1', [correction])).rows[0].n).toBe(1);
   });
 });
