@@ -1,4 +1,4 @@
-import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyValue, withTx, type Client, type Pool } from '../db/index.js';
 import { createHash } from 'node:crypto';
 import { Dec, DomainError, exact, fromMinor, mulExact, newId, yieldToLoop, parseDate, roundExact, toMinor, type Clock, type Exact } from '../kernel/index.js';
 import { closedThrough, lockBooks, openAccountIn, postEntriesIn, stageEntries, writeStagedEntries, type EntryInput, type StagedEntries } from '../ledger/index.js';
@@ -607,10 +607,13 @@ async function writePlan(c: Client, plan: Plan, entryIds: Map<string, string>, c
       const replaced = t.replaces ? byId.get(t.replaces) : undefined;
       t.fifo_seq = replaced ? replaced.fifo_seq : (next++).toString();
     }
+    // COPY text made field by field (a row per trade, no array per row): what copyRow makes.
+    // Text from outside is escaped; ids, dates, decimals and integers made or checked here need not be.
+    const v = copyValue;
     let rows = '';
     for (const t of T) {
-      rows += copyRow([t.id, t.source, t.exec_id, t.order_id, t.account, t.symbol, t.side, t.quantity, t.price, t.currency, t.trade_date, t.settle_date,
-        t.settle_provisional, t.counterparty, t.gross, t.commission, t.sec_fee, t.finra_taf, t.net, entryIds.get(t.entry_key) ?? '', t.replaces, t.fifo_seq, 'booked', now]);
+      rows += `${t.id}\t${v(t.source)}\t${v(t.exec_id)}\t${v(t.order_id)}\t${v(t.account)}\t${v(t.symbol)}\t${t.side}\t${t.quantity}\t${t.price}\t${v(t.currency)}\t${t.trade_date}\t${t.settle_date}\t`
+        + `${t.settle_provisional}\t${v(t.counterparty)}\t${t.gross}\t${t.commission}\t${t.sec_fee}\t${t.finra_taf}\t${t.net}\t${entryIds.get(t.entry_key) ?? ''}\t${v(t.replaces)}\t${v(t.fifo_seq)}\tbooked\t${now}\n`;
     }
     await copyInto(c, 'trades', ['id', 'source', 'exec_id', 'order_id', 'account', 'symbol', 'side', 'quantity', 'price', 'currency', 'trade_date', 'settle_date',
       'settle_provisional', 'counterparty', 'gross', 'commission', 'sec_fee', 'finra_taf', 'net', 'entry_id', 'replaces', 'fifo_seq', 'status', 'booked_at'], rows);
@@ -620,7 +623,7 @@ async function writePlan(c: Client, plan: Plan, entryIds: Map<string, string>, c
   }
   if (execRows.length) {
     let rows = '';
-    for (const e of execRows) rows += copyRow([e.source, e.exec_id, e.kind, e.ref, e.trade, now, e.raw]);
+    for (const e of execRows) rows += `${copyValue(e.source)}\t${copyValue(e.exec_id)}\t${e.kind}\t${copyValue(e.ref)}\t${copyValue(e.trade)}\t${now}\t${copyValue(e.raw)}\n`;
     await copyInto(c, 'executions', ['source', 'exec_id', 'kind', 'ref_exec_id', 'trade_id', 'received_at', 'raw'], rows);
   }
   // Their lots are recomputed after the commit (recomputePendingLots), or by the next import if
