@@ -177,17 +177,19 @@ function bookingEntries(trades: { trade: TradeRow; legs: Leg[] }[]): EntryInput[
   for (const [date, group] of byDate) {
     const hash = createHash('sha256');
     const postings: EntryInput['postings'] = [];
-    const shared = new Map<string, Leg>();
+    // Shared legs by account, then asset (in the order first met), summed.
+    const shared = new Map<string, Map<string, Leg>>();
     for (const { trade, legs } of group) {
-      hash.update(`${trade.source}\u0000${trade.exec_id}\n`);
+      hash.update(trade.source).update('\u0000').update(trade.exec_id).update('\n');
       for (const l of legs) {
         if (!l.shared) { postings.push(legText(l)); continue; }
-        const k = `${l.account}\u0000${l.asset}`;
-        const s = shared.get(k);
-        if (s) s.minor += l.minor; else shared.set(k, { ...l });
+        let byAsset = shared.get(l.account);
+        if (!byAsset) shared.set(l.account, (byAsset = new Map()));
+        const s = byAsset.get(l.asset);
+        if (s) s.minor += l.minor; else byAsset.set(l.asset, { ...l });
       }
     }
-    for (const l of shared.values()) if (l.minor) postings.push(legText(l));
+    for (const byAsset of shared.values()) for (const l of byAsset.values()) if (l.minor) postings.push(legText(l));
     const first = group[0]!.trade, last = group[group.length - 1]!.trade;
     const key = `book:${date}:${hash.digest('hex')}`;
     const cut = (s: string) => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
