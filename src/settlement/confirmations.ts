@@ -122,7 +122,8 @@ export function* confirmationBatches(text: string, file: string, size = 2000): G
   const dateOk = (s: string) => { let ok = dates.get(s); if (ok === undefined) dates.set(s, (ok = validDate(s))); return ok; };
 
   const details: ErrorDetail[] = [];
-  const seen = new Map<string, number>();
+  // The line of each (counterparty, conf_id) seen, by counterparty (no key string made per record).
+  const seen = new Map<string, Map<string, number>>();
   let batch: ConfirmationInput[] = [];
   let rec: string[] = [], line = 0, bad = false, confId = '';
   const f = (j: number) => (j < 0 ? '' : rec[j] ?? '');
@@ -165,10 +166,11 @@ export function* confirmationBatches(text: string, file: string, size = 2000): G
       err('affirmed_at', 'INSTANT', `"${affirmedAt}" is not an ISO 8601 instant with its offset (e.g. 2026-03-09T20:15:00-04:00)`);
     }
     if (confId && counterparty) {
-      const k = counterparty + '\u0000' + confId;
-      const first = seen.get(k);
+      let ofCp = seen.get(counterparty);
+      if (!ofCp) seen.set(counterparty, (ofCp = new Map()));
+      const first = ofCp.get(confId);
       if (first !== undefined) err('conf_id', 'DUPLICATE', `${counterparty} ${confId} is already on line ${first}`);
-      else seen.set(k, line);
+      else ofCp.set(confId, line);
     }
     if (bad || details.length) continue; // once one record is bad nothing is kept: only its problems are
     batch.push({

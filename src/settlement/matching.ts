@@ -14,7 +14,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { copyInChunks, copyInto, copyOutBuffer, copyUnescape, copyValue, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
-import { Dec, DomainError, newId, parseDate, systemClock } from '../kernel/index.js';
+import { Dec, DomainError, idSequence, newId, parseDate, systemClock } from '../kernel/index.js';
 import { ConfirmationCodes, affirmationDeadline, confirmationBatches, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';
 import type { SettlementCtx } from './obligations.js';
 import type { Print, WithDb } from './cli.js';
@@ -61,6 +61,7 @@ export interface MatchRun {
 export interface ConfirmationImport { file: string; received: number; created: number; updated: number; unchanged: number }
 
 const err = (code: string, kind: DomainError['kind'], message: string, details: DomainError['details'] = []) => new DomainError(code, kind, message, details);
+
 const ctxOf = (ctx: Partial<SettlementCtx>) => ({ actor: ctx.actor ?? 'system', clock: ctx.clock ?? systemClock });
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const decEq = (a: string, b: string) => new Dec(a).eq(new Dec(b));
@@ -96,6 +97,8 @@ function differences(t: PairTrade, c: PairConf, tolerance: Dec): Difference[] {
 }
 
 interface Pairing { conf: string | null; trade: string | null; status: MatchStatus; differences: Difference[] }
+/** The differences of a pairing that has none (shared: nothing adds to a pairing's differences). */
+const NO_DIFFERENCES: Difference[] = Object.freeze([]) as unknown as Difference[];
 
 /** A decimal string in plain notation ("190.25", "-1"); anything else goes through Dec. */
 const plain = (v: string) => (/^-?\d+(\.\d+)?$/.test(v) ? v : new Dec(v).toFixed());
@@ -192,13 +195,16 @@ export type PairTrade = Pick<TradeRow, 'id' | 'exec_id' | 'counterparty' | 'trad
  * trades per confirmation. Quantities are compared as interned normalised decimals; prices as
  * ranks (see pricesOf), so "within the tolerance" is a window of ranks. Ties go to the trade that
  * comes first in `trades` order (their id order), as a sort on (distance, id) would choose.
+ * A group's key (counterparty, date, security, side, quantity) is one number, or a string when the
+ * day has too many distinct values for the number to be exact.
+ * @param testing.stringKeys FOR TESTS ONLY: key the groups by strings whatever the day's size
  */
-export function pairConfirmations(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string): Pairing[] {
-  return [...pairings(confs, trades, priceTolerance)];
+export function pairConfirmations(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string, testing: { stringKeys?: boolean } = {}): Pairing[] {
+  return [...pairings(confs, trades, priceTolerance, testing.stringKeys)];
 }
 
 /** {@link pairConfirmations} one pairing at a time, in the same order, each final once given. */
-function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string): Generator<Pairing, void, undefined> {
+function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], priceTolerance: string, stringKeys = false): Generator<Pairing, void, undefined> {
   const tolerance = new Dec(priceTolerance);
   const n = trades.length;
   const { rank, lo, hi, closer } = pricesOf(confs, trades, priceTolerance);
@@ -216,13 +222,28 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
   };
   const dates = new Map<string, number>();
   const dateId = (d: string) => { let id = dates.get(d); if (id === undefined) dates.set(d, (id = dates.size)); return id; };
-  const tQty = new Int32Array(n), tDate = new Int32Array(n), tSell = new Uint8Array(n);
+  // Counterparties and securities interned too, those of the trades only: a confirmation naming
+  // another has no trade to pair with on them.
+  const cps = new Map<string, number>(), syms = new Map<string, number>();
+  const tQty = new Int32Array(n), tDate = new Int32Array(n), tSell = new Uint8Array(n), tCp = new Int32Array(n), tSym = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const t = trades[i]!;
     tQty[i] = qtyId(t.quantity); tDate[i] = dateId(t.trade_date); tSell[i] = t.side === 'buy' ? 0 : 1;
+    let cp = cps.get(t.counterparty);
+    if (cp === undefined) cps.set(t.counterparty, (cp = cps.size));
+    let sym = syms.get(t.symbol);
+    if (sym === undefined) syms.set(t.symbol, (sym = syms.size));
+    tCp[i] = cp; tSym[i] = sym;
   }
+  // A trade's (counterparty, date, security, side, quantity) as one number (mixed radix over the
+  // trades' values), or -1 for a confirmation's that no trade has; a string when the number would
+  // not be exact.
+  const nQ = qtyIds.size, nD = dates.size, nS = syms.size, nC = cps.size;
+  const numeric = !stringKeys && nC * nD * nS * 2 * nQ < 2 ** 52;
+  const keyOf = (cp: number, date: number, sym: number, sell: number, qty: number): number | string =>
+    (cp < 0 || sym < 0 || date >= nD || qty >= nQ ? -1 : numeric ? (((cp * nD + date) * nS + sym) * 2 + sell) * nQ + qty : `${cp},${date},${sym},${sell},${qty}`);
+  const confCp = (c: PairConf) => cps.get(c.counterparty) ?? -1, confSym = (c: PairConf) => syms.get(c.symbol) ?? -1;
   const free = new Uint8Array(n).fill(1);
-  const S = '\u0000';
 
   // 1. Our reference echoed back: the first free trade (in id order) whose id or exec id it is.
   const pending: number[] = [];
@@ -232,6 +253,7 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
     for (let i = 0; i < n; i++) {
       const t = trades[i]!;
       byId.set(t.id, i);
+      if (!t.exec_id) continue; // no reference is empty
       const last = lastExec.get(t.exec_id);
       if (last === undefined) byExec.set(t.exec_id, i); else nextExec[last] = i;
       lastExec.set(t.exec_id, i);
@@ -246,7 +268,12 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
       }
       if (pick < 0) { pending.push(k); continue; }
       free[pick] = 0;
-      const d = differences(trades[pick]!, cf, tolerance);
+      // Agreeing on the interned fields and within the price window is differing on nothing (as
+      // rule 2 pairs): only a pair that differs is compared field by field, for its differences.
+      const r = rank[pick]!;
+      const same = tCp[pick] === confCp(cf) && tDate[pick] === dateId(cf.trade_date) && tSym[pick] === confSym(cf)
+        && tSell[pick] === (cf.side === 'sell' ? 1 : 0) && tQty[pick] === qtyId(cf.quantity) && r >= lo[k]! && r < hi[k]!;
+      const d = same ? NO_DIFFERENCES : differences(trades[pick]!, cf, tolerance);
       yield { conf: cf.id, trade: trades[pick]!.id, status: d.length ? 'mismatched' : 'matched', differences: d };
     }
   } else {
@@ -256,13 +283,12 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
   // 2. The key fields, price within the tolerance, closest price first. The free trades grouped by
   //    (counterparty, date, security, side, quantity), each group in runs of one price (ascending),
   //    each run's trades in id order behind a cursor that skips the taken ones.
-  const groupOf = new Map<string, number>();
+  const groupOf = new Map<number | string, number>();
   const tGroup = new Int32Array(n).fill(-1);
   let groups = 0;
   for (let i = 0; i < n; i++) {
     if (!free[i]) continue;
-    const t = trades[i]!;
-    const key = t.counterparty + S + tDate[i] + S + t.symbol + S + tSell[i] + S + tQty[i];
+    const key = keyOf(tCp[i]!, tDate[i]!, tSym[i]!, tSell[i]!, tQty[i]!);
     let g = groupOf.get(key);
     if (g === undefined) groupOf.set(key, (g = groups++));
     tGroup[i] = g;
@@ -270,21 +296,23 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
   // Free trades ordered by (group, rank, id order): counting sorts, by rank then (stably) by group.
   const byRank = countingSort(n, (i) => (tGroup[i]! < 0 ? -1 : rank[i]!), rank.reduce((a, r) => Math.max(a, r), -1) + 1, null);
   const order = countingSort(n, (i) => tGroup[i]!, groups, byRank);
-  const runStart: number[] = [], runRank: number[] = [], groupRuns = new Int32Array(groups + 1);
+  const runStart: number[] = [], runRanks: number[] = [], groupRuns = new Int32Array(groups + 1);
   for (let p = 0; p < order.length; p++) {
     const i = order[p]!, prev = p ? order[p - 1]! : -1;
     if (p === 0 || tGroup[prev] !== tGroup[i] || rank[prev] !== rank[i]) {
       if (p === 0 || tGroup[prev] !== tGroup[i]) groupRuns[tGroup[i]!] = runStart.length;
-      runStart.push(p); runRank.push(rank[i]!);
+      runStart.push(p); runRanks.push(rank[i]!);
     }
   }
   runStart.push(order.length);
-  groupRuns[groups] = runRank.length;
+  groupRuns[groups] = runRanks.length;
+  const runRank = Int32Array.from(runRanks);
   const cursor = Int32Array.from(runStart);
   const rest: number[] = [];
   for (const k of pending) {
     const cf = confs[k]!;
-    const g = groupOf.get(cf.counterparty + S + dateId(cf.trade_date) + S + cf.symbol + S + (cf.side === 'sell' ? 1 : 0) + S + qtyId(cf.quantity));
+    const key = keyOf(confCp(cf), dateId(cf.trade_date), confSym(cf), cf.side === 'sell' ? 1 : 0, qtyId(cf.quantity));
+    const g = key === -1 ? undefined : groupOf.get(key);
     let pick = -1, pickRank = 0;
     if (g !== undefined) {
       const end = groupRuns[g + 1]!;
@@ -303,45 +331,54 @@ function* pairings(confs: readonly PairConf[], trades: readonly PairTrade[], pri
     }
     if (pick < 0) { rest.push(k); continue; }
     free[pick] = 0;
-    yield { conf: cf.id, trade: trades[pick]!.id, status: 'matched', differences: [] };
+    yield { conf: cf.id, trade: trades[pick]!.id, status: 'matched', differences: NO_DIFFERENCES };
   }
 
   // 3. The same counterparty and security, differing on date, side, quantity or price: the free
   //    trade with the fewest differences, then the first. None differs on nothing (rule 2 would
   //    have taken it, and trades are only ever taken), so one difference is the best there is.
   if (rest.length) {
-    const buckets = new Map<string, number[]>();
+    // The free trades by (counterparty, security), each bucket in id order: one array, a bucket a
+    // slice of it (start, live length), by a counting sort on the bucket.
+    const bucketIds = new Map<number, number>(), tBucket = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       if (!free[i]) continue;
-      const t = trades[i]!;
-      const key = t.counterparty + S + t.symbol;
-      const b = buckets.get(key);
-      if (b) b.push(i); else buckets.set(key, [i]);
+      const key = tCp[i]! * nS + tSym[i]!;
+      let b = bucketIds.get(key);
+      if (b === undefined) bucketIds.set(key, (b = bucketIds.size));
+      tBucket[i] = b;
     }
+    const nB = bucketIds.size, start = new Int32Array(nB + 1), len = new Int32Array(nB);
+    for (let i = 0; i < n; i++) if (free[i]) start[tBucket[i]! + 1]!++;
+    for (let b = 0; b < nB; b++) start[b + 1]! += start[b]!;
+    const all = new Int32Array(start[nB]!);
+    for (let i = 0; i < n; i++) if (free[i]) { const b = tBucket[i]!; all[start[b]! + len[b]!++] = i; }
     for (const k of rest) {
       const cf = confs[k]!;
-      const b = buckets.get(cf.counterparty + S + cf.symbol);
+      const cp = confCp(cf), sym = confSym(cf);
+      const bk = cp >= 0 && sym >= 0 ? bucketIds.get(cp * nS + sym) : undefined;
       let pick = -1, fewest = 99;
-      if (b) {
+      if (bk !== undefined) {
+        const s0 = start[bk]!, end = s0 + len[bk]!;
         const date = dateId(cf.trade_date), sell = cf.side === 'sell' ? 1 : 0, qty = qtyId(cf.quantity), l = lo[k]!, h = hi[k]!;
         // Taken trades are dropped from the bucket as it is scanned.
-        let w = 0, j = 0;
-        for (; j < b.length; j++) {
-          const i = b[j]!;
+        let w = s0, j = s0;
+        for (; j < end; j++) {
+          const i = all[j]!;
           if (!free[i]) continue;
-          b[w++] = i;
+          all[w++] = i;
           const r = rank[i]!;
           const d = (tDate[i] !== date ? 1 : 0) + (tSell[i] !== sell ? 1 : 0) + (tQty[i] !== qty ? 1 : 0) + (r < l || r >= h ? 1 : 0);
           if (d < fewest) { fewest = d; pick = i; if (d === 1) { j++; break; } }
         }
-        if (w < j) { b.copyWithin(w, j); b.length -= j - w; }
+        if (w < j) { all.copyWithin(w, j, end); len[bk]! -= j - w; }
       }
-      if (pick < 0) { yield { conf: cf.id, trade: null, status: 'unmatched', differences: [] }; continue; }
+      if (pick < 0) { yield { conf: cf.id, trade: null, status: 'unmatched', differences: NO_DIFFERENCES }; continue; }
       free[pick] = 0;
       yield { conf: cf.id, trade: trades[pick]!.id, status: 'mismatched', differences: differences(trades[pick]!, cf, tolerance) };
     }
   }
-  for (let i = 0; i < n; i++) if (free[i]) yield { conf: null, trade: trades[i]!.id, status: 'unmatched', differences: [] };
+  for (let i = 0; i < n; i++) if (free[i]) yield { conf: null, trade: trades[i]!.id, status: 'unmatched', differences: NO_DIFFERENCES };
 }
 
 /**
@@ -401,6 +438,7 @@ export async function importConfirmations(pool: Pool, text: string, file: string
     let received = 0;
     const unknown: DomainError['details'] = [];
     const tail = `\t${copyValue(file)}`, by = `\t${copyValue(now.toISOString())}\t${copyValue(actor)}`;
+    const confirmationId = idSequence('cnf');
     function* chunks(): Generator<string> {
       for (const batch of confirmationBatches(text, file, 1000)) {
         let rows = '';
@@ -410,7 +448,7 @@ export async function importConfirmations(pool: Pool, text: string, file: string
             const record = `${file} line ${i.line} (${i.confId})`;
             unknown.push({ record, field: 'counterparty', rule: 'UNKNOWN_COUNTERPARTY', message: `${record}: counterparty: "${i.counterparty}" is not a known counterparty` });
           }
-          if (!unknown.length) rows += confirmationCopyRow(newId('cnf'), i, tail, by);
+          if (!unknown.length) rows += confirmationCopyRow(confirmationId(), i, tail, by);
         }
         if (rows && !unknown.length) yield rows;
       }
@@ -440,7 +478,7 @@ export async function importConfirmations(pool: Pool, text: string, file: string
     const writes: { id: string; i: ConfirmationInput }[] = [];
     for (const i of inputs) {
       const old = byKey.get(`${i.counterparty}\u0000${i.confId}`);
-      if (!old) { result.created++; writes.push({ id: newId('cnf'), i }); continue; }
+      if (!old) { result.created++; writes.push({ id: confirmationId(), i }); continue; }
       const same = old.trade_date === i.tradeDate && old.symbol === i.symbol && old.side === i.side && decEq(old.quantity, i.quantity) && decEq(old.price, i.price)
         && old.settle_date === i.settleDate && old.our_ref === i.ourRef && (i.affirmedAt === null || iso(old.affirmed_at) === i.affirmedAt);
       if (same) { result.unchanged++; continue; }
@@ -510,9 +548,9 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     // rows), only what pairing reads. The trades are read on a second connection meanwhile, when
     // the pool has one to spare (under READ COMMITTED a statement of this transaction would see them
     // as of its start all the same; the confirmations and matches cannot change while the matching
-    // lock is held), with their exec ids, which only a confirmation quoting a reference needs.
-    const refs = (await c.query(`SELECT EXISTS (SELECT 1 FROM confirmations WHERE trade_date = $1 AND our_ref IS NOT NULL) AS refs`, [tradeDate])).rows[0].refs as boolean;
-    const tradesQuery = `SELECT t.id, t.counterparty, t.symbol, t.side, t.quantity, t.price${refs ? ', t.exec_id' : ''}
+    // lock is held). Exec ids, which only a confirmation quoting a reference needs, are read after
+    // the confirmations, and only those such a reference names.
+    const tradesQuery = `SELECT t.id, t.counterparty, t.symbol, t.side, t.quantity, t.price
       FROM trades t WHERE t.trade_date = ${D} AND t.status = 'booked' ORDER BY t.id COLLATE "C"`;
     const spare = spareConnection(pool);
     const tradesText = spare && (async () => {
@@ -530,16 +568,33 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
       }
     })();
     tradesText?.catch(() => {}); // awaited below; not unhandled meanwhile
+    // The date's confirmations in (counterparty, conf_id) order straight off the date's index (0019),
+    // which holds that order: the planner, misled by a day not yet analysed, would sort them instead
+    // (a sort on two keys, the first the same for a whole counterparty: ten times the index scan).
+    const planner = (await c.query<{ s: string; b: string }>(`SELECT current_setting('enable_sort') AS s, current_setting('enable_bitmapscan') AS b,
+      set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`)).rows[0]!;
+    const confText = await copyOutBuffer(c, `SELECT c.id, c.counterparty, c.symbol, c.side, c.quantity, c.price, c.our_ref
+        FROM confirmations c WHERE c.trade_date = ${D} ORDER BY c.trade_date, c.counterparty COLLATE "C", c.conf_id COLLATE "C"`);
+    // (Set back for the rest of the transaction; a failure rolls the settings back with it.)
+    await c.query(`SELECT set_config('enable_sort', $1, true), set_config('enable_bitmapscan', $2, true)`, [planner.s, planner.b]);
     const confs: PairConf[] = [];
-    for (const f of copyRows(await copyOutBuffer(c, `SELECT c.id, c.counterparty, c.symbol, c.side, c.quantity, c.price, c.our_ref
-        FROM confirmations c WHERE c.trade_date = ${D} ORDER BY c.counterparty COLLATE "C", c.conf_id COLLATE "C"`))) {
+    let refs = false;
+    for (const f of copyRows(confText)) {
       if (manualConfs.size && manualConfs.has(f[0]!)) continue;
+      if (f[6] !== null) refs = true;
       confs.push({ id: f[0]!, counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairConf['side'], quantity: f[4]!, price: f[5]!, our_ref: f[6] ?? null });
+    }
+    // The exec ids that some confirmation of the date quotes, of the date's booked trades (pairing
+    // reads a trade's exec id only to compare it with a reference: the others may as well be empty).
+    const execs = new Map<string, string>();
+    if (refs) {
+      for (const [id, exec] of copyRows(await copyOutBuffer(c, `SELECT t.id, t.exec_id FROM trades t WHERE t.trade_date = ${D} AND t.status = 'booked'
+          AND t.exec_id IN (SELECT c.our_ref FROM confirmations c WHERE c.trade_date = ${D} AND c.our_ref IS NOT NULL)`))) execs.set(id!, exec!);
     }
     const trades: PairTrade[] = [];
     for (const f of copyRows(await (tradesText ?? copyOutBuffer(c, tradesQuery)))) {
       if (manualTrades.size && manualTrades.has(f[0]!)) continue;
-      trades.push({ id: f[0]!, exec_id: refs ? f[6]! : '', counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairTrade['side'], quantity: f[4]!, price: f[5]! });
+      trades.push({ id: f[0]!, exec_id: refs ? execs.get(f[0]!) ?? '' : '', counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairTrade['side'], quantity: f[4]!, price: f[5]! });
     }
 
     // Store: keep identical rows, remove stale ones, add new ones. A stored row is the wanted one
@@ -587,11 +642,12 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     let created = 0;
     function* rows(): Generator<string> {
       created = 0;
+      const matchId = idSequence('cmt');
       let chunk = '';
       for (const w of add) {
         created++;
         if (!stored.length) tally(w);
-        chunk += newId('cmt') + fixed + copyValue(w.conf) + '\t' + copyValue(w.trade) + '\t' + w.status + tail + (w.differences.length ? copyValue(JSON.stringify(w.differences)) : '[]') + by;
+        chunk += matchId() + fixed + copyValue(w.conf) + '\t' + copyValue(w.trade) + '\t' + w.status + tail + (w.differences.length ? copyValue(JSON.stringify(w.differences)) : '[]') + by;
         if (chunk.length >= 1 << 16) { yield chunk; chunk = ''; }
       }
       if (chunk) yield chunk;
