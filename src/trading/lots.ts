@@ -64,10 +64,11 @@ const POW10: D[] = [];
 const pow10 = (scale: number): D => POW10[scale] ?? (POW10[scale] = new Dec(10).pow(scale));
 
 export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = []): { lots: OpenLot[]; realized: Realized[] } {
-  // The lots still open, in the order they opened: closed ones leave (every use skips them anyway),
-  // so each trade scans what is open, not the account's whole history.
+  // The lots in the order they opened; those before `head` are closed (a lot closed further on, by
+  // a specific identification or cash in lieu, is skipped where it lies), so a trade looks at what
+  // is open, not the account's whole history.
   let lots: OpenLot[] = [];
-  let closedSome = false;
+  let head = 0;
   const realized: Realized[] = [];
   const pending = [...events].sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.id < b.id ? -1 : 1));
   // Events of a date come before that date's trades (a split's effective date is its ex-date:
@@ -111,7 +112,6 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
   let perUnit: D;
   const close = (l: OpenLot, take: D) => {
     l.remaining = l.remaining.sub(take);
-    if (!l.remaining.gt(0)) closedSome = true;
     left = left.sub(take);
     // Long lot closed by a sale: proceeds now, cost then. Short lot covered by a buy: the reverse.
     const proceeds = l.short ? l.unitCost.mul(take) : perUnit.mul(take);
@@ -128,26 +128,29 @@ export function computeLots(trades: TradeForLots[], events: LotEventForLots[] = 
     const total = buy ? BigInt(t.gross) + BigInt(t.commission) : BigInt(t.gross) - BigInt(t.commission) - BigInt(t.sec_fee) - BigInt(t.finra_taf);
     perUnit = new Dec(total.toString()).div(pow10(t.scale).mul(qty));
     left = qty;
-    // Close lots of the opposite direction first.
-    const closable = lots.filter((l) => l.short === buy && l.remaining.gt(0));
-    let order = closable;
-    if (!buy && t.lot_selection?.length) {
-      const chosen = t.lot_selection.map((s) => ({ lot: closable.find((l) => l.lotId === s.lot), q: new Dec(s.quantity) })).filter((s) => s.lot);
-      for (const s of chosen) {
-        const take = Dec.min(s.q, s.lot!.remaining, left);
-        if (take.lte(0)) continue;
-        close(s.lot!, take);
+    // Close lots of the opposite direction first. The open lots all face one way (a trade closes
+    // those facing the other way before it opens one of its own), so they are closable all or none:
+    // a look at the oldest open lot tells which, instead of a pass over every open lot per trade.
+    while (head < lots.length && !lots[head]!.remaining.gt(0)) head++;
+    if (head < lots.length && lots[head]!.short === buy) {
+      if (!buy && t.lot_selection?.length) {
+        const closable = lots.slice(head).filter((l) => l.remaining.gt(0));
+        const chosen = t.lot_selection.map((s) => ({ lot: closable.find((l) => l.lotId === s.lot), q: new Dec(s.quantity) })).filter((s) => s.lot);
+        for (const s of chosen) {
+          const take = Dec.min(s.q, s.lot!.remaining, left);
+          if (take.lte(0)) continue;
+          close(s.lot!, take);
+        }
       }
-      order = closable.filter((l) => l.remaining.gt(0));
-    }
-    for (const l of order) {
-      if (left.lte(0)) break;
-      const take = Dec.min(l.remaining, left);
-      close(l, take);
-    }
-    if (closedSome) {
-      lots = lots.filter((l) => l.remaining.gt(0));
-      closedSome = false;
+      for (let j = head; j < lots.length; j++) {
+        if (left.lte(0)) break;
+        const l = lots[j]!;
+        if (!l.remaining.gt(0)) continue;
+        close(l, Dec.min(l.remaining, left));
+      }
+      while (head < lots.length && !lots[head]!.remaining.gt(0)) head++;
+      // Closed lots leave the array now and then (a specific identification may close one behind an open one).
+      if (head > 1024 && head * 2 > lots.length) { lots = lots.slice(head); head = 0; }
     }
     if (left.gt(0)) {
       lots.push({ lotId: `${t.id}`, tradeId: t.id, openDate: t.trade_date, quantity: left, remaining: left, unitCost: perUnit, short: !buy });
