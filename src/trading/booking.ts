@@ -326,14 +326,21 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
  * The lots of the pairs booked are recomputed at the end, after the commits, unless `lots` is
  * 'later': then they wait in lots_pending for the caller's recomputePendingLots.
  */
-export async function bookExecutions(pool: Pool, items: (ExecutionInput | UnreadableRecord)[], ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void; lots?: 'now' | 'later' } = {}): Promise<ImportResult> {
-  const result: ImportResult = { received: items.length, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
+export async function bookExecutions(pool: Pool, items: Iterable<ExecutionInput | UnreadableRecord>, ctx: Ctx, opts: { chunk?: number; onProgress?: (done: number) => void; lots?: 'now' | 'later' } = {}): Promise<ImportResult> {
+  const result: ImportResult = { received: 0, booked: 0, duplicates: 0, ignored: 0, quarantined: [] };
   const chunk = opts.chunk ?? 5000;
   // Ledger accounts known to exist (accounts are never deleted), across the import's chunks; what
   // a chunk learns is kept only once it has committed (a retried or failed chunk teaches nothing).
   const accounts: AccountCache = new Map();
-  const parts: (ExecutionInput | UnreadableRecord)[][] = [];
-  for (let i = 0; i < items.length; i += chunk) parts.push(items.slice(i, i + chunk));
+  // The records a chunk at a time, as they are read (a reader may make them one by one: a big file's
+  // records are then never all in memory at once).
+  const source = items[Symbol.iterator]();
+  const take = (): (ExecutionInput | UnreadableRecord)[] | undefined => {
+    const part: (ExecutionInput | UnreadableRecord)[] = [];
+    for (let r = source.next(); !r.done; r = source.next()) if (part.push(r.value) === chunk) break;
+    result.received += part.length;
+    return part.length ? part : undefined;
+  };
 
   /** The careful path: one transaction under the books lock does the whole chunk. */
   const careful = async (part: (ExecutionInput | UnreadableRecord)[]) => {
@@ -376,11 +383,13 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
     // Counted once the chunk has committed (a retried transaction counts once).
     result.booked += p.out.booked; result.duplicates += p.out.duplicates; result.ignored += p.out.ignored; result.quarantined.push(...p.out.quarantined);
   };
-  let next = parts.length ? stage(parts[0]!, undefined).catch((e: unknown) => e as Error) : undefined;
-  for (let k = 0; k < parts.length; k++) {
+  let part = take();
+  let next = part ? stage(part, undefined).catch((e: unknown) => e as Error) : undefined;
+  let done_ = 0;
+  while (part) {
     const s = await next!;
-    const part = parts[k]!;
-    const following = parts[k + 1];
+    // The next chunk is read once this one's write has started (or it has been booked the careful way).
+    let following: (ExecutionInput | UnreadableRecord)[] | undefined;
     let done: Plan;
     if (s instanceof Error || (!s.staged && s.plan.entries.length) || s.plan.quarantine.length) {
       // Staging found something only the careful path handles (or failed): this chunk that way.
@@ -389,9 +398,11 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
       // decided again under the lock.
       if (s instanceof Error && !(s instanceof DomainError) && !isDbError(s)) throw s;
       done = await careful(part);
+      following = take();
       next = following ? stage(following, undefined).catch((e: unknown) => e as Error) : undefined;
     } else {
       const w = write(s.plan, s.staged);
+      following = take();
       next = following ? stage(following, carryOf(s.plan)).catch((e: unknown) => e as Error) : undefined;
       try {
         done = await w;
@@ -405,7 +416,9 @@ export async function bookExecutions(pool: Pool, items: (ExecutionInput | Unread
       }
     }
     settle(done);
-    opts.onProgress?.(Math.min((k + 1) * chunk, items.length));
+    done_ += part.length;
+    opts.onProgress?.(done_);
+    part = following;
   }
   // The lots of what was booked, and of whatever an import that stopped early left waiting; or
   // later, by the caller (`lots: 'later'`: the end of day recomputes them while it matches).

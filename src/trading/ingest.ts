@@ -70,31 +70,67 @@ const PLAIN_LINE = /^[\x20\x21\x23-\x7e]*$/;
 
 /** Executions CSV: `exec_id,account,symbol,side,quantity,price,trade_date,counterparty,currency` (optional kind, exec_ref_id, order_id, allocations). */
 export function readCsvExecutions(text: string, source = 'csv'): (ExecutionInput | UnreadableRecord)[] {
-  const lines = text.split(/\r?\n/);
-  const header = lines[0] ?? '';
+  return [...csvExecutions(text, source)];
+}
+
+/**
+ * The records of an executions CSV one at a time, as they are read: a big file's records need not
+ * all be in memory at once. Its header is checked now.
+ * @throws DomainError CSV_INVALID (a required column is missing)
+ */
+export function csvExecutions(text: string, source = 'csv'): Iterable<ExecutionInput | UnreadableRecord> & { count: number } {
+  const firstEnd = text.search(/\r?\n|$/);
+  const header = text.slice(0, firstEnd);
   const cols = header.split(',').map((c) => c.trim().toLowerCase());
   const missing = ['exec_id', 'account', 'symbol', 'side', 'quantity', 'price', 'trade_date', 'counterparty', 'currency'].filter((c) => !cols.includes(c));
   if (missing.length) throw new DomainError('CSV_INVALID', 'invalid', `executions CSV: missing column(s) ${missing.join(', ')}`);
-  const out: (ExecutionInput | UnreadableRecord)[] = [];
   const distinct = new Set(cols).size === cols.length;
-  lines.slice(1).forEach((line, i) => {
-    if (!line.trim() || line.startsWith('#')) return;
-    const record = `line ${i + 2}`;
+  /** A data line's record, or undefined for a blank or comment line. */
+  const record = (line: string, n: number): ExecutionInput | UnreadableRecord | undefined => {
+    if (!line.trim() || line.startsWith('#')) return undefined;
+    const rec = `line ${n}`;
     try {
       // Plain lines (printable ASCII, no quotes: nearly all of a feed) are split here, as csv-parse
       // would split them; anything else, or a wrong field count, goes to csv-parse for its reading
       // and its message. A parse per line was the largest cost of a big file.
       const fields = distinct && PLAIN_LINE.test(line) ? line.split(',') : undefined;
-      const [values] = fields && fields.length === cols.length
-        ? [Object.fromEntries(cols.map((c, k) => [c, fields[k]!.trim()]))]
-        : parse(line, { columns: cols, trim: true, relax_column_count: false }) as Record<string, string>[];
+      let values: Record<string, string>;
+      if (fields && fields.length === cols.length) {
+        values = {};
+        for (let k = 0; k < cols.length; k++) values[cols[k]!] = fields[k]!.trim();
+      } else {
+        values = (parse(line, { columns: cols, trim: true, relax_column_count: false }) as Record<string, string>[])[0]!;
+      }
       // The header travels with the line, so that a quarantined record can be retried on its own.
-      out.push(fromFields(values!, source, record, 'csv', `${header}\n${line}`));
+      return fromFields(values, source, rec, 'csv', `${header}\n${line}`);
     } catch (e) {
-      out.push({ source, record, format: 'csv', raw: `${header}\n${line}`, reason: `${record}: ${(e as Error).message}`, rule: 'CSV_MALFORMED' });
+      return { source, record: rec, format: 'csv', raw: `${header}\n${line}`, reason: `${rec}: ${(e as Error).message}`, rule: 'CSV_MALFORMED' };
     }
-  });
-  return out;
+  };
+  // The data lines from the one after the header; a line's end is its \n (a \r before it is dropped).
+  const bodyStart = firstEnd >= text.length ? text.length : text.indexOf('\n', firstEnd) + 1;
+  function* lines(): Generator<[string, number]> {
+    let n = 1;
+    for (let start = bodyStart; start < text.length;) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      n++;
+      yield [text.charCodeAt(end - 1) === 13 && end > start ? text.slice(start, end - 1) : text.slice(start, end), n];
+      start = end + 1;
+    }
+  }
+  // Records: data lines that are neither blank nor comments (a progress bar's total).
+  let count = 0;
+  for (const [line] of lines()) if (line.trim() && !line.startsWith('#')) count++;
+  return {
+    count,
+    *[Symbol.iterator]() {
+      for (const [line, n] of lines()) {
+        const r = record(line, n);
+        if (r) yield r;
+      }
+    },
+  };
 }
 
 /** Executions as JSON: an array of objects (or JSON lines) with the CSV's field names. */
@@ -119,4 +155,14 @@ export function readExecutions(text: string, format: ExecFormat = detectFormat(t
   if (format === 'fix') return readFix(text, source);
   if (format === 'csv') return readCsvExecutions(text, source);
   return readJsonExecutions(text, source);
+}
+
+/**
+ * The same records as {@link readExecutions}, with their count: a CSV's read one at a time as they
+ * are taken (a day's file of a million executions is never all in memory as records).
+ */
+export function executionRecords(text: string, format: ExecFormat = detectFormat(text), source?: string): { records: Iterable<ExecutionInput | UnreadableRecord>; count: number } {
+  if (format === 'csv') { const r = csvExecutions(text, source); return { records: r, count: r.count }; }
+  const all = readExecutions(text, format, source);
+  return { records: all, count: all.length };
 }

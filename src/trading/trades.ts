@@ -1,7 +1,7 @@
 import type { Client, Pool } from '../db/index.js';
 import { Dec, fromMinor, notFound, parseDate, type Clock } from '../kernel/index.js';
 import { bookExecutions, type ImportResult } from './booking.js';
-import { readExecutions, type ExecFormat } from './ingest.js';
+import { executionRecords, readExecutions, type ExecFormat } from './ingest.js';
 import { computeLots, recomputeLots } from './lots.js';
 import { withTx } from '../db/index.js';
 import { invalid } from '../kernel/index.js';
@@ -41,8 +41,9 @@ export async function listQuarantine(pool: Pool | Client, status = 'open'): Prom
 
 /** Import an executions file: parse, book what can be booked, quarantine the rest. */
 export async function importExecutions(pool: Pool, text: string, ctx: { actor: string; clock: Clock }, opts: { format?: ExecFormat; source?: string; onProgress?: (done: number, total: number) => void; lots?: 'now' | 'later' } = {}): Promise<ImportResult> {
-  const items = readExecutions(text, opts.format, opts.source);
-  return bookExecutions(pool, items, ctx, { onProgress: (d) => opts.onProgress?.(d, items.length), lots: opts.lots });
+  // Read as booked, a chunk at a time (a day's file is not held as a million records).
+  const { records, count } = executionRecords(text, opts.format, opts.source);
+  return bookExecutions(pool, records, ctx, { onProgress: (d) => opts.onProgress?.(d, count), lots: opts.lots });
 }
 
 /**
