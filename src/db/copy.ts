@@ -208,6 +208,29 @@ export async function copyInChunks(c: Client, table: string, columns: readonly s
 /** A SQL string literal (for the few values inlined into a COPY query). */
 export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * COPY (query) TO STDOUT as rows of fields (NULL as null): for large reads, several times cheaper
+ * than a query's rows of objects.
+ */
+export async function copyOutTable(c: Client, query: string): Promise<(string | null)[][]> {
+  return copyTextRows(await copyOutBuffer(c, query));
+}
+
+/** Rows of COPY text (each ending with a newline) as rows of fields, NULL as null, unescaped. */
+export function copyTextRows(buf: Buffer): (string | null)[][] {
+  // Lines split at once, then fields: slicing line by line out of the whole text ran into a V8
+  // slow path (seconds per 100,000 rows once the function was optimised).
+  const lines = buf.toString('utf8').split('\n');
+  lines.pop();
+  const out: (string | null)[][] = new Array(lines.length);
+  for (let r = 0; r < lines.length; r++) {
+    const f: (string | null)[] = lines[r]!.split('\t');
+    for (let i = 0; i < f.length; i++) { const v = f[i]!; if (v.includes('\\')) f[i] = v === '\\N' ? null : copyUnescape(v); }
+    out[r] = f;
+  }
+  return out;
+}
+
 /** A value of COPY's text format: NULL as \N; backslash, tab, newline and carriage return escaped. */
 export function copyValue(v: string | number | bigint | boolean | null | undefined): string {
   if (v === null || v === undefined) return '\\N';

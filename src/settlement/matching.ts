@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { copyInChunks, copyInto, copyOutBuffer, copyUnescape, copyValue, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
+import { copyInChunks, copyInto, copyOutBuffer, copyTextRows, copyValue, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
 import { appendAudit, lockBooks } from '../ledger/index.js';
 import { Dec, DomainError, idSequence, newId, parseDate, systemClock } from '../kernel/index.js';
 import { ConfirmationCodes, affirmationDeadline, confirmationBatches, isLateAffirmation, parseConfirmations, type ConfirmationInput } from './confirmations.js';
@@ -579,7 +579,7 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     await c.query(`SELECT set_config('enable_sort', $1, true), set_config('enable_bitmapscan', $2, true)`, [planner.s, planner.b]);
     const confs: PairConf[] = [];
     let refs = false;
-    for (const f of copyRows(confText)) {
+    for (const f of copyTextRows(confText)) {
       if (manualConfs.size && manualConfs.has(f[0]!)) continue;
       if (f[6] !== null) refs = true;
       confs.push({ id: f[0]!, counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairConf['side'], quantity: f[4]!, price: f[5]!, our_ref: f[6] ?? null });
@@ -588,11 +588,11 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     // reads a trade's exec id only to compare it with a reference: the others may as well be empty).
     const execs = new Map<string, string>();
     if (refs) {
-      for (const [id, exec] of copyRows(await copyOutBuffer(c, `SELECT t.id, t.exec_id FROM trades t WHERE t.trade_date = ${D} AND t.status = 'booked'
+      for (const [id, exec] of copyTextRows(await copyOutBuffer(c, `SELECT t.id, t.exec_id FROM trades t WHERE t.trade_date = ${D} AND t.status = 'booked'
           AND t.exec_id IN (SELECT c.our_ref FROM confirmations c WHERE c.trade_date = ${D} AND c.our_ref IS NOT NULL)`))) execs.set(id!, exec!);
     }
     const trades: PairTrade[] = [];
-    for (const f of copyRows(await (tradesText ?? copyOutBuffer(c, tradesQuery)))) {
+    for (const f of copyTextRows(await (tradesText ?? copyOutBuffer(c, tradesQuery)))) {
       if (manualTrades.size && manualTrades.has(f[0]!)) continue;
       trades.push({ id: f[0]!, exec_id: refs ? execs.get(f[0]!) ?? '' : '', counterparty: f[1]!, trade_date: tradeDate, symbol: f[2]!, side: f[3] as PairTrade['side'], quantity: f[4]!, price: f[5]! });
     }
@@ -604,7 +604,7 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
     // first run nothing is stored: the pairings are written as they are made (each is final when
     // made), the database taking in a chunk while the next is paired.
     // (In no order: the unique confirmation and trade of a match leave no two stored rows alike.)
-    const stored = copyRows(await copyOutBuffer(c, `SELECT id, confirmation, trade_id, status, differences FROM confirmation_matches
+    const stored = copyTextRows(await copyOutBuffer(c, `SELECT id, confirmation, trade_id, status, differences FROM confirmation_matches
         WHERE trade_date = ${D} AND method = 'auto'`));
     const summary = { matched: 0, mismatched: 0, unmatchedConfirmations: 0, unmatchedTrades: 0 };
     const tally = (w: Pairing) => {
@@ -688,21 +688,6 @@ export async function matchConfirmations(pool: Pool, tradeDate: string, options:
 function spareConnection(pool: Pool): Promise<Client> | null {
   if (pool.waitingCount > 0 || (pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10))) return null;
   return pool.connect();
-}
-
-/** The rows of COPY text output, each field unescaped, SQL NULL as null. */
-function copyRows(buf: Buffer): (string | null)[][] {
-  // Lines split at once, then fields: slicing line by line out of the whole text ran into a V8
-  // slow path (seconds per 100,000 rows once the function was optimised).
-  const lines = buf.toString('utf8').split('\n');
-  lines.pop();
-  const out: (string | null)[][] = new Array(lines.length);
-  for (let r = 0; r < lines.length; r++) {
-    const f: (string | null)[] = lines[r]!.split('\t');
-    for (let i = 0; i < f.length; i++) { const v = f[i]!; if (v.includes('\\')) f[i] = v === '\\N' ? null : copyUnescape(v); }
-    out[r] = f;
-  }
-  return out;
 }
 
 function summarise(results: MatchView[]): MatchRun['summary'] {

@@ -1,4 +1,4 @@
-import { copyInto, copyRow, withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyOutTable, copyRow, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
 import { Dec, roundToMinor, type Dec as D } from '../kernel/index.js';
 
 /** How a sale picks the lots it closes. */
@@ -267,17 +267,23 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
   for (const [a, s] of pairs) for (const x of lineage(final(s))) expanded.set(`${a}\u0000${x}`, [a, x]);
   const accounts = [...expanded.values()].map((p) => p[0]);
   const symbols = [...expanded.values()].map((p) => p[1]);
-  const { rows } = await c.query(
+  // Read by COPY (a day's recomputation reads every trade of the day's positions: a million rows
+  // of objects from a query cost several times more), the pairs given as array literals.
+  const array = (xs: string[]) => `ARRAY[${xs.map(sqlLiteral).join(',')}]::text[]`;
+  const rows = await copyOutTable(c,
     `SELECT t.account, t.symbol, t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
-       FROM trades t JOIN unnest($1::text[], $2::text[]) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
+       FROM trades t JOIN unnest(${array(accounts)}, ${array(symbols)}) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
        JOIN assets s ON s.code = t.currency
-      WHERE t.status = 'booked' ORDER BY t.account, t.trade_date, t.fifo_seq`, [accounts, symbols]);
+      WHERE t.status = 'booked' ORDER BY t.account, t.trade_date, t.fifo_seq`);
   const by = new Map<string, (TradeForLots & { symbol: string })[]>();
-  for (const r of rows) {
-    const k = `${r.account}\u0000${final(r.symbol)}`;
-    const list = by.get(k) ?? [];
-    list.push(r);
-    by.set(k, list);
+  for (const f of rows) {
+    const r: TradeForLots & { symbol: string } = {
+      symbol: f[1]!, id: f[2]!, side: f[3] as TradeForLots['side'], quantity: f[4]!, price: f[5]!, trade_date: f[6]!, gross: f[7]!, commission: f[8]!,
+      sec_fee: f[9]!, finra_taf: f[10]!, lot_selection: f[11] === null ? null : JSON.parse(f[11]!), scale: Number(f[12]),
+    };
+    const k = `${f[0]}\u0000${final(r.symbol)}`;
+    const list = by.get(k);
+    if (list) list.push(r); else by.set(k, [r]);
   }
   await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
