@@ -4,10 +4,7 @@
  * alone keeps ten million objects alive until the collector gets to them).
  * Argv: the module (relative to bench/), the export's name; its arguments come as JSON on argv too.
  */
-import { tuneHeapForBatches } from '../src/kernel/index.js';
-
-// As the program does (src/cli/main.ts): the figures are the program's.
-tuneHeapForBatches();
+// Started with the program's heap flags (HEAP_FLAGS, by inFreshProcess in lib.ts): the figures are the program's.
 const [mod, name, args] = process.argv.slice(2);
 const m = (await import(`./${mod}`)) as Record<string, (...a: unknown[]) => Promise<unknown>>;
 const fn = m[name!];

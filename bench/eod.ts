@@ -83,7 +83,6 @@ export async function eodBench(kind: 'server' | 'embedded' = 'server'): Promise<
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  (await import('../src/kernel/index.js')).tuneHeapForBatches();
   const kind = process.env.BENCH_EOD_ENGINE === 'embedded' ? 'embedded' : 'server';
   const f = await eodBench(kind);
   console.log(`| end-of-day cycle, ${f.executions.toLocaleString('en')} executions (${f.confirmations.toLocaleString('en')} confirmations) | ${kind} | ${f.seconds.toFixed(1)} s (${Math.round(f.perSecond)} executions/s; 1,000,000 at these rates: ${(f.millionSeconds / 60).toFixed(1)} min) | ${kind === 'server' ? '< 3 min for 1,000,000' : 'report'} |`);

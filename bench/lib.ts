@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import inspector from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { HEAP_FLAGS } from '../src/kernel/index.js';
 
 export const now = () => performance.now();
 
@@ -310,7 +311,7 @@ export async function postmasterPid(pool: Pool): Promise<number | undefined> {
 export async function inFreshProcess<T>(mod: string, name: string, args: unknown[] = []): Promise<T> {
   const { fork } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
-  const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [mod, name, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [mod, name, JSON.stringify(args)], { execArgv: [...HEAP_FLAGS, '--import', 'tsx'], stdio: 'inherit' });
   return new Promise<T>((resolve, reject) => {
     let result: T | undefined;
     child.on('message', (m) => { result = (m as { result: T }).result; });

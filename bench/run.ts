@@ -34,7 +34,7 @@ import { startEmbeddedEngine, startServerEngine, type Engine } from '../src/db/t
 import { balances, balanceMismatches, postEntries, trialBalance, type EntryInput } from '../src/ledger/index.js';
 import { addUser, createToken, userForToken } from '../src/users/index.js';
 import { buildServer } from '../src/api/server.js';
-import { loadConfig, systemClock, tuneHeapForBatches } from '../src/kernel/index.js';
+import { loadConfig, systemClock } from '../src/kernel/index.js';
 import {
   cpuWindow, fmtInt, fmtMs, inFreshProcess, median, now, postmasterPid, profileCpu, StatementProfile, table,
   type CpuProfileSummary, type CpuWindow,
@@ -46,8 +46,6 @@ import type { NettingFigures } from './settlement.js';
 import type { EodFigures } from './eod.js';
 import type { ReconciliationFigures } from './reconciliation.js';
 
-// As the program does (src/cli/main.ts): the figures are the program's.
-tuneHeapForBatches();
 const QUICK = process.env.BENCH_QUICK === '1';
 const ENTRIES = QUICK ? 10_000 : 100_000;
 const READ_POSTINGS = QUICK ? 100_000 : 1_000_000;

@@ -107,7 +107,6 @@ export async function tradingBench(): Promise<TradingFigures[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  (await import('../src/kernel/index.js')).tuneHeapForBatches();
   console.log(`trade capture bench on ${os.cpus().length} cores`);
   const f = await tradingBench();
   console.log('\n| work | engine | figure | target |\n|---|---|---|---|');

@@ -14,6 +14,7 @@ if (!fs.existsSync(built) || newest('web') > fs.statSync(built).mtimeMs) {
   const b = spawnSync('npm', ['run', 'build:web', '--silent'], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
-const server = spawn(process.execPath, ['bin/backoffice', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
+// The heap flags of bin/backoffice's #! line (HEAP_FLAGS in src/kernel/heap.ts): node ignores that line here.
+const server = spawn(process.execPath, ['--max-semi-space-size=64', 'bin/backoffice', 'serve', ...process.argv.slice(2)], { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.kill(sig));
 server.on('exit', (code) => process.exit(code ?? 0));

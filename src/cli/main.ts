@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { createDb, withTx, type Db } from '../db/index.js';
-import { DomainError, exitCodeOf, invalid, loadConfig, ROLES, systemClock, tuneHeapForBatches, type Config, type Role } from '../kernel/index.js';
+import { DomainError, exitCodeOf, invalid, loadConfig, ROLES, systemClock, type Config, type Role } from '../kernel/index.js';
 import {
   ACCOUNT_TYPES, addAsset, balances, closePeriod, exportHledger, listAccounts, listAssets, openAccount, postEntriesIn,
   reverseEntry, rolledUpBalances, trialBalance, verifyAudit, accountActivity, type AccountType, type EntryInput,
@@ -21,7 +21,6 @@ import { closeCommands, corporateActionsCommands } from '../accounting/index.js'
  * 0 ok, 1 unexpected, 2 invalid input, 3 done with quarantined records, 4 not found, 5 conflict,
  * 6 forbidden, 7 unexpected state.
  */
-tuneHeapForBatches();
 
 const program = new Command('backoffice')
   .description('Backoffice: the back office of a securities broker-dealer')
