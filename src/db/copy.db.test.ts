@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { testDb } from '../../test/db.js';
-import { copyInto, copyOutBuffer, copyOutTable, copyRow, copyUnescape } from './index.js';
+import { copyInto, copyOutBuffer, copyRow, copyTextRows, copyUnescape } from './index.js';
 
 const db = await testDb();
 
@@ -63,13 +63,13 @@ describe('copyOutBuffer', () => {
   });
 });
 
-describe('copyOutTable', () => {
+describe('copyTextRows', () => {
   it('gives rows of fields: NULL as null, tabs, newlines and backslashes unescaped, empty strings kept', async () => {
     const c = await db.pool.connect();
     try {
-      const rows = await copyOutTable(c, `SELECT * FROM (VALUES (1, E'a\tb', NULL::text), (2, E'line\nnext \\\\ end', ''), (3, 'plain', 'N')) v(i, x, y) ORDER BY i`);
+      const rows = copyTextRows(await copyOutBuffer(c, `SELECT * FROM (VALUES (1, E'a\tb', NULL::text), (2, E'line\nnext \\\\ end', ''), (3, 'plain', 'N')) v(i, x, y) ORDER BY i`));
       expect(rows).toEqual([['1', 'a\tb', null], ['2', 'line\nnext \\ end', ''], ['3', 'plain', 'N']]);
-      expect(await copyOutTable(c, 'SELECT 1 WHERE false')).toEqual([]);
+      expect(copyTextRows(await copyOutBuffer(c, 'SELECT 1 WHERE false'))).toEqual([]);
     } finally {
       c.release();
     }

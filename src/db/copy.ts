@@ -209,14 +209,9 @@ export async function copyInChunks(c: Client, table: string, columns: readonly s
 export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * COPY (query) TO STDOUT as rows of fields (NULL as null): for large reads, several times cheaper
- * than a query's rows of objects.
+ * Rows of COPY text (each ending with a newline; copyOutBuffer's output) as rows of fields, NULL
+ * as null, unescaped: for large reads, several times cheaper than a query's rows of objects.
  */
-export async function copyOutTable(c: Client, query: string): Promise<(string | null)[][]> {
-  return copyTextRows(await copyOutBuffer(c, query));
-}
-
-/** Rows of COPY text (each ending with a newline) as rows of fields, NULL as null, unescaped. */
 export function copyTextRows(buf: Buffer): (string | null)[][] {
   // Lines split at once, then fields: slicing line by line out of the whole text ran into a V8
   // slow path (seconds per 100,000 rows once the function was optimised).

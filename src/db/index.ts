@@ -114,4 +114,4 @@ export async function withTx<T>(pool: Pool, fn: (c: Client) => Promise<T>, retri
     }
   }
 }
-export { copyIn, copyInText, copyOut, copyOutBuffer, copyOutRows, copyOutTable, copyTextRows, copyInChunks, copyUnescape, copyText, sqlLiteral, copyValue, copyRow, copyInto, type CopyValue } from './copy.js';
+export { copyIn, copyInText, copyOut, copyOutBuffer, copyOutRows, copyTextRows, copyInChunks, copyUnescape, copyText, sqlLiteral, copyValue, copyRow, copyInto, type CopyValue } from './copy.js';

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Dec } from '../kernel/index.js';
 import { computeLots } from './index.js';
+import { lotRowsAnywhere } from './lots.js';
 
 type T = Parameters<typeof computeLots>[0][number];
 
@@ -79,5 +80,22 @@ describe('computeLots', () => {
     const { lots, realized } = computeLots(trades);
     expect(lots).toEqual([]);
     expect(realized.map((r) => [r.sale, r.lotId])).toEqual(trades.slice(1000).map((t, k) => [t.id, trades[k]!.id]));
+  });
+
+  it('computes the same lot and P&L rows in a worker thread as in this one', async () => {
+    // COPY text of the recomputation's query: account, symbol, id, side, quantity, price, date, gross, commission, sec fee, TAF, lot selection, scale.
+    const rows: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const side = i % 3 === 2 ? 'sell' : i % 17 === 0 ? 'short' : 'buy';
+      const pick = side === 'sell' && i > 10 ? `[{"lot": "T${i - 7}", "quantity": "2"}]` : '\\N';
+      rows.push([`A${i % 4}`, 'AAPL', `T${i}`, side, String(1 + (i % 9)), '100', '2026-03-02', String(10000 + i * 37), '100', side === 'buy' ? '0' : '3', '0', pick, '2'].join('\t'));
+    }
+    const text = Buffer.from(rows.join('\n') + '\n');
+    const here = await lotRowsAnywhere(text, [], { worker: 'never' });
+    const there = await lotRowsAnywhere(text, [], { worker: 'always' });
+    expect(here.L.split('\n').length).toBeGreaterThan(4);
+    expect(here.R.split('\n').length).toBeGreaterThan(50);
+    expect([here.where, there.where]).toEqual(['here', 'worker']);
+    expect([there.L, there.R]).toEqual([here.L, here.R]);
   });
 });

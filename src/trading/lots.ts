@@ -1,4 +1,4 @@
-import { copyInto, copyOutTable, copyRow, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
+import { copyInto, copyOutBuffer, copyRow, copyTextRows, sqlLiteral, withTx, type Client, type Pool } from '../db/index.js';
 import { Dec, roundToMinor, type Dec as D } from '../kernel/index.js';
 
 /** How a sale picks the lots it closes. */
@@ -255,28 +255,15 @@ export async function recomputePendingLots(pool: Pool, batch = 500): Promise<num
   }
 }
 
-export async function recomputeLots(c: Client, pairs: [string, string][]): Promise<void> {
-  if (!pairs.length) return;
-  // One recomputation at a time: two at once (two imports touching the same account and security)
-  // would each delete the lots and insert them again, and the second insert would collide.
-  await c.query('SELECT pg_advisory_xact_lock($1)', [LOTS_LOCK]);
-  const events = await loadLotEvents(c);
+/**
+ * The lots and realized P&L of positions as COPY text, from their surviving trades (COPY text of
+ * the recomputation's query, in trade order per account) and the lot events: pure, so that it can
+ * run in a worker thread (lots-worker.ts).
+ */
+export function lotRows(text: Buffer | Uint8Array, events: LotEventForLots[]): { L: string; R: string } {
   const { final, lineage } = lineages(events);
-  // Every symbol of each pair's instrument, and the instrument each symbol belongs to.
-  const expanded = new Map<string, [string, string]>();
-  for (const [a, s] of pairs) for (const x of lineage(final(s))) expanded.set(`${a}\u0000${x}`, [a, x]);
-  const accounts = [...expanded.values()].map((p) => p[0]);
-  const symbols = [...expanded.values()].map((p) => p[1]);
-  // Read by COPY (a day's recomputation reads every trade of the day's positions: a million rows
-  // of objects from a query cost several times more), the pairs given as array literals.
-  const array = (xs: string[]) => `ARRAY[${xs.map(sqlLiteral).join(',')}]::text[]`;
-  const rows = await copyOutTable(c,
-    `SELECT t.account, t.symbol, t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
-       FROM trades t JOIN unnest(${array(accounts)}, ${array(symbols)}) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
-       JOIN assets s ON s.code = t.currency
-      WHERE t.status = 'booked' ORDER BY t.account, t.trade_date, t.fifo_seq`);
   const by = new Map<string, (TradeForLots & { symbol: string })[]>();
-  for (const f of rows) {
+  for (const f of copyTextRows(Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength))) {
     const r: TradeForLots & { symbol: string } = {
       symbol: f[1]!, id: f[2]!, side: f[3] as TradeForLots['side'], quantity: f[4]!, price: f[5]!, trade_date: f[6]!, gross: f[7]!, commission: f[8]!,
       sec_fee: f[9]!, finra_taf: f[10]!, lot_selection: f[11] === null ? null : JSON.parse(f[11]!), scale: Number(f[12]),
@@ -285,8 +272,6 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
     const list = by.get(k);
     if (list) list.push(r); else by.set(k, [r]);
   }
-  await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
-  await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
   const eventSymbol = new Map(events.map((e) => [e.id, e.symbol]));
   // Written by COPY: a recomputation after a day's booking writes a row per open lot and per sale.
   let L = '', R = '';
@@ -305,6 +290,80 @@ export async function recomputeLots(c: Client, pairs: [string, string][]): Promi
       R += copyRow([account, sym, r.sale, r.lotId, r.quantity.toFixed(), r.proceeds.toFixed(scale), r.cost.toFixed(scale), r.proceeds.toDecimalPlaces(scale).sub(r.cost.toDecimalPlaces(scale)).toFixed(scale), r.date, r.event]);
     }
   }
+  return { L, R };
+}
+
+/** The URL of tsx's ES module API (its `import` export; its CommonJS twin cannot register from a worker). */
+async function tsxEsmApi(): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const { pathToFileURL } = await import('node:url');
+  const path = await import('node:path');
+  const require = createRequire(import.meta.url);
+  const pkg = require.resolve('tsx/package.json');
+  const exports = (require(pkg) as { exports: Record<string, { import: { default: string } }> }).exports;
+  return pathToFileURL(path.join(path.dirname(pkg), exports['./esm/api']!.import.default)).href;
+}
+
+/** Fewer bytes of trades than this are computed in the thread that read them (a worker costs its start). */
+const WORKER_FROM_BYTES = 1 << 20;
+
+/**
+ * lotRows in a worker thread (one per recomputation: it computes on the second core while this
+ * thread goes on), or here. The worker loads TypeScript through tsx as the program does.
+ * @param testing.worker FOR TESTS: 'always' or 'never', whatever the size
+ */
+export async function lotRowsAnywhere(text: Buffer, events: LotEventForLots[], testing: { worker?: 'always' | 'never' } = {}): Promise<{ L: string; R: string; where: 'worker' | 'here' }> {
+  const use = testing.worker === 'always' || (testing.worker !== 'never' && text.length >= WORKER_FROM_BYTES);
+  if (!use) return { ...lotRows(text, events), where: 'here' };
+  let worker: import('node:worker_threads').Worker | undefined;
+  try {
+    const { Worker } = await import('node:worker_threads');
+    const module = new URL('./lots-worker.ts', import.meta.url).href;
+    worker = new Worker(`import(${JSON.stringify(await tsxEsmApi())}).then((t) => { t.register(); return import(${JSON.stringify(module)}); })`, { eval: true });
+    const w = worker;
+    const result = new Promise<{ L: string; R: string }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`lots worker stopped (exit code ${code})`)));
+    });
+    w.postMessage({ text, events });
+    return { ...(await result), where: 'worker' };
+  } catch (e) {
+    if (process.env.BO_LOTS_DEBUG) console.error('lots worker:', e);
+    // No worker to be had (or it failed): the same computation here.
+    return { ...lotRows(text, events), where: 'here' };
+  } finally {
+    void worker?.terminate();
+  }
+}
+
+export async function recomputeLots(c: Client, pairs: [string, string][]): Promise<void> {
+  if (!pairs.length) return;
+  // One recomputation at a time: two at once (two imports touching the same account and security)
+  // would each delete the lots and insert them again, and the second insert would collide.
+  await c.query('SELECT pg_advisory_xact_lock($1)', [LOTS_LOCK]);
+  const events = await loadLotEvents(c);
+  const { final, lineage } = lineages(events);
+  // Every symbol of each pair's instrument, and the instrument each symbol belongs to.
+  const expanded = new Map<string, [string, string]>();
+  for (const [a, s] of pairs) for (const x of lineage(final(s))) expanded.set(`${a}\u0000${x}`, [a, x]);
+  const accounts = [...expanded.values()].map((p) => p[0]);
+  const symbols = [...expanded.values()].map((p) => p[1]);
+  // Read by COPY (a day's recomputation reads every trade of the day's positions: a million rows
+  // of objects from a query cost several times more), the pairs given as array literals.
+  const array = (xs: string[]) => `ARRAY[${xs.map(sqlLiteral).join(',')}]::text[]`;
+  const text = await copyOutBuffer(c,
+    `SELECT t.account, t.symbol, t.id, t.side, t.quantity, t.price, t.trade_date, t.gross, t.commission, t.sec_fee, t.finra_taf, t.lot_selection, s.scale
+       FROM trades t JOIN unnest(${array(accounts)}, ${array(symbols)}) AS p(a, s2) ON t.account = p.a AND t.symbol = p.s2
+       JOIN assets s ON s.code = t.currency
+      WHERE t.status = 'booked' ORDER BY t.account, t.trade_date, t.fifo_seq`);
+  // Computed on the other core (a worker thread) while the old rows are deleted; here when no
+  // worker can be had, or for a few trades.
+  const computed = lotRowsAnywhere(text, events);
+  computed.catch(() => undefined);
+  await c.query('DELETE FROM realized_pnl WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
+  await c.query('DELETE FROM lots WHERE (account, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [accounts, symbols]);
+  const { L, R } = await computed;
   if (L) await copyInto(c, 'lots', ['account', 'symbol', 'lot_id', 'trade_id', 'open_date', 'quantity', 'remaining', 'unit_cost'], L);
   if (R) await copyInto(c, 'realized_pnl', ['account', 'symbol', 'sale_trade', 'lot_id', 'quantity', 'proceeds', 'cost', 'pnl', 'trade_date', 'lot_event'], R);
 }
