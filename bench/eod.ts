@@ -6,11 +6,11 @@
  * that matching pairs, mismatches and leaves trades unconfirmed as a real day does.
  *
  * It prints each step's time and its rate per execution, and the day of 1,000,000 extrapolated
- * linearly from them (set-based SQL, hash joins and COPY). BENCH_EOD=1000000 measures it instead
- * (3 min more): on 2026-11-26 the day of 1,000,000 cost 15-20% more per execution than the day of
- * 100,000 (larger indexes and heap, 1,000 trades per position for the lots), so the extrapolation
- * flatters. The machine's other load is reported beside the figure, since it skews it. It
- * measures and prints; it asserts nothing.
+ * linearly from them. `npm run bench` measures the day of 1,000,000 itself on the server (the
+ * target's), since a day's costs do not grow quite linearly with its size (larger indexes and heap,
+ * 1,000 trades per position for the lots; a worker thread for the lots from about 200,000 trades);
+ * run alone, this file measures BENCH_EOD executions (default 100,000). The machine's other load is
+ * reported beside the figure, since it skews it. It measures and prints; it asserts nothing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -51,14 +51,14 @@ export function eodFiles(n: number): { executions: string; confirmations: string
 }
 
 /** The cycle on the PostgreSQL 15 server (the target's engine) or on the embedded PostgreSQL (reported). */
-export async function eodBench(kind: 'server' | 'embedded' = 'server'): Promise<EodFigures> {
+export async function eodBench(kind: 'server' | 'embedded' = 'server', n: number = N): Promise<EodFigures> {
   const engine = kind === 'server' ? await startServerEngine() : await startEmbeddedEngine();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bo-eod-bench-'));
   try {
     const db = await setUp(engine);
     const inbox = path.join(dir, 'inbox');
     fs.mkdirSync(inbox);
-    const files = eodFiles(N);
+    const files = eodFiles(n);
     fs.writeFileSync(path.join(inbox, 'executions.csv'), files.executions);
     fs.writeFileSync(path.join(inbox, 'confirmations-gsco.csv'), files.confirmations);
     const steps: { step: string; ms: number }[] = [];
@@ -74,8 +74,8 @@ export async function eodBench(kind: 'server' | 'embedded' = 'server'): Promise<
     await db.drop();
     const pgCpu = Object.entries(cpu.byRole).filter(([k]) => k.startsWith('postgres')).reduce((a, [, v]) => a + v, 0);
     return {
-      executions: N, confirmations: files.confirmed, seconds, perSecond: N / seconds, steps,
-      millionSeconds: steps.reduce((a, s) => a + s.ms, 0) / 1000 * (1_000_000 / N),
+      executions: n, confirmations: files.confirmed, seconds, perSecond: n / seconds, steps,
+      millionSeconds: steps.reduce((a, s) => a + s.ms, 0) / 1000 * (1_000_000 / n),
       otherPct: cpu.otherPct, cpu: { node: (cpu.byRole['this process'] ?? 0) / 1000, postgres: pgCpu / 1000 },
     };
   } finally {

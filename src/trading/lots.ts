@@ -304,8 +304,12 @@ async function tsxEsmApi(): Promise<string> {
   return pathToFileURL(path.join(path.dirname(pkg), exports['./esm/api']!.import.default)).href;
 }
 
-/** Fewer bytes of trades than this are computed in the thread that read them (a worker costs its start). */
-const WORKER_FROM_BYTES = 1 << 20;
+/**
+ * Fewer bytes of trades than this (about 200,000 trades) are computed in the thread that read
+ * them: a worker costs about 0.6 s to start (1 s of CPU: tsx and the modules loaded afresh),
+ * small only beside a computation of several seconds.
+ */
+const WORKER_FROM_BYTES = 16 << 20;
 
 /**
  * lotRows in a worker thread (one per recomputation: it computes on the second core while this
