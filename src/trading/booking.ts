@@ -288,7 +288,6 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
   }
 
   const booked: { trade: TradeRow; legs: Leg[] }[] = [];
-  const cashScale = scale;
   allocs.forEach((a, i) => {
     const acct = ref.accounts.get(a.account)!;
     const gross = floors[i]!;
@@ -303,7 +302,7 @@ function priceFill(x: ExecutionInput, ref: Ref, replaces: string | null): { trad
       trade_date: x.tradeDate!, settle_date: settleDate, settle_provisional: provisional, counterparty: cpty,
       gross, commission: fees.commission, sec_fee: fees.secFee, finra_taf: fees.finraTaf, net, entry_key: '', replaces, fifo_seq: null,
     };
-    booked.push({ trade, legs: tradeLegs(trade, sec.scale, cashScale, ledgerNames(ref, a.account, cpty), qMinor) });
+    booked.push({ trade, legs: tradeLegs(trade, sec.scale, scale, ledgerNames(ref, a.account, cpty), qMinor) });
   });
   return booked;
 }
@@ -385,7 +384,7 @@ export async function bookExecutions(pool: Pool, items: Iterable<ExecutionInput 
   };
   let part = take();
   let next = part ? stage(part, undefined).catch((e: unknown) => e as Error) : undefined;
-  let done_ = 0;
+  let progress = 0;
   while (part) {
     const s = await next!;
     // The next chunk is read once this one's write has started (or it has been booked the careful way).
@@ -416,8 +415,8 @@ export async function bookExecutions(pool: Pool, items: Iterable<ExecutionInput 
       }
     }
     settle(done);
-    done_ += part.length;
-    opts.onProgress?.(done_);
+    progress += part.length;
+    opts.onProgress?.(progress);
     part = following;
   }
   // The lots of what was booked, and of whatever an import that stopped early left waiting; or

@@ -293,8 +293,10 @@ export function lotRows(text: Buffer | Uint8Array, events: LotEventForLots[]): {
   return { L, R };
 }
 
-/** The URL of tsx's ES module API (its `import` export; its CommonJS twin cannot register from a worker). */
-async function tsxEsmApi(): Promise<string> {
+/** The URL of tsx's ES module API (its `import` export; its CommonJS twin cannot register from a worker), found once. */
+let tsxApi: Promise<string> | undefined;
+const tsxEsmApi = (): Promise<string> => (tsxApi ??= findTsxEsmApi());
+async function findTsxEsmApi(): Promise<string> {
   const { createRequire } = await import('node:module');
   const { pathToFileURL } = await import('node:url');
   const path = await import('node:path');
